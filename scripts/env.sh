@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by the rig scripts: where things live. Every path can be
+# overridden from the environment or the make command line.
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-fd}
+KTARBALL=${KTARBALL:-/usr/src/linux-source-6.12.tar.xz}
+KSRC=${KSRC:-$CACHE/linux-source-6.12}
+KOBJ=${KOBJ:-$CACHE/build}
+JOBS=${JOBS:-$(($(nproc) + 1))}
+# Test binaries, initramfs and logs of the last run
+OUT=${OUT:-$CACHE/out}
+
+die()
+{
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
