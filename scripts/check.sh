@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: install what is missing, build the kernel and the
+# selftests, boot the guest once per profile and run every selftest.
+# Prints the time of each phase and ends with "N passed, N failed";
+# exits non-zero on any failure.
+#
+# PROFILES selects boot profiles (default: all of them); T and ARGS
+# select tests (see scripts/vm.sh).
+set -uo pipefail
+. "$(dirname "$0")/env.sh"
+
+PROFILES=${PROFILES:-default}
+declare -a TIMES
+
+phase()
+{
+	local name=$1 start rc
+
+	shift
+	echo "### $name"
+	start=$(date +%s)
+	"$@"
+	rc=$?
+	TIMES+=("$name $(($(date +%s) - start))s")
+	echo "### $name: $(($(date +%s) - start))s"
+	return $rc
+}
+
+report_times()
+{
+	local t
+
+	for t in "${TIMES[@]}"; do
+		echo "# time: $t"
+	done
+}
+
+phase deps "$TOP/scripts/deps.sh" || die "deps failed"
+phase kernel "$TOP/scripts/kernel.sh" || die "kernel build failed"
+phase selftests "$TOP/scripts/build-tests.sh" || die "selftest build failed"
+
+boot_all()
+{
+	local p rc=0
+
+	for p in $PROFILES; do
+		"$TOP/scripts/vm.sh" check "$p" || rc=1
+	done
+	return $rc
+}
+phase "boot+tests" boot_all
+
+report_times
+pass=0 fail=0 skip=0
+for p in $PROFILES; do
+	line=$(grep -E '^# \[.*\] [0-9]+ passed' "$OUT/run-$p/summary" 2>/dev/null)
+	if [ -z "$line" ]; then
+		echo "# FAIL [$p] no summary"
+		fail=$((fail + 1))
+		continue
+	fi
+	read -r _ _ p_pass _ p_fail _ p_skip _ <<< "$line"
+	pass=$((pass + p_pass)) fail=$((fail + p_fail)) skip=$((skip + p_skip))
+done
+echo "$skip skipped"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

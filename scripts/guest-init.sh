@@ -1,0 +1,60 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the rig's initramfs. /rig.conf (written by scripts/vm.sh for
+# each boot) says what to do:
+#   RIG_MODE=check  run RIG_TESTS, report on /dev/ttyS1, power off
+#   RIG_MODE=run    run RIG_RUN (the demo) on the console, power off
+#   RIG_MODE=shell  a shell on the console; exit to power off
+# The kernel console is /dev/ttyS0, so kernel messages never interleave
+# with the TAP stream the host parses.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/tests:/samples
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/hugepages
+mount -t hugetlbfs hugetlbfs /dev/hugepages
+
+. /rig.conf
+
+# A marker in the kernel log for each test, so that a splat can be traced
+# to the test that caused it.
+kmsg()
+{
+	echo "rig: $*" > /dev/kmsg
+}
+
+run_tests()
+{
+	exec 1>/dev/ttyS1 2>&1
+	echo "# rig: profile $RIG_PROFILE, kernel $(uname -r)"
+	for t in $RIG_TESTS; do
+		kmsg "begin $t"
+		echo "# rig: begin $t"
+		(cd /tests && timeout "$RIG_TEST_TIMEOUT" ./$t $RIG_ARGS)
+		rc=$?
+		echo "# rig: end $t rc=$rc"
+		kmsg "end $t rc=$rc"
+	done
+	echo "# rig: done"
+}
+
+case $RIG_MODE in
+check)
+	run_tests
+	;;
+run)
+	$RIG_RUN
+	echo "# rig: demo exited with $?"
+	;;
+shell)
+	echo "rig: tests in /tests, samples in /samples; exit to power off"
+	setsid cttyhack sh
+	;;
+esac
+sync
+poweroff -f

@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the prototype kernel in QEMU (TCG) with an emulated VT-d and three
+# edu devices: one on the root bus, two behind a pcie-pci-bridge (so they
+# form one IOMMU group).
+#
+#   vm.sh check [PROFILE]   run the selftests, print TAP and a summary
+#   vm.sh run   [PROFILE]   run the demo (samples/ioasid_fd)
+#   vm.sh shell [PROFILE]   interactive shell on the console
+#
+# Profiles are the ways the tests need the guest booted; see profile().
+# Environment: T (test programs to run, default all), ARGS (passed to
+# each), RIG_TIMEOUT (whole boot, seconds), RIG_TEST_TIMEOUT (per program).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+MODE=${1:-check}
+PROFILE=${2:-default}
+RIG_TIMEOUT=${RIG_TIMEOUT:-1500}
+RIG_TEST_TIMEOUT=${RIG_TEST_TIMEOUT:-900}
+BZIMAGE=$KOBJ/arch/x86/boot/bzImage
+TESTS_DIR=$OUT/selftests
+SAMPLES_DIR=$OUT/samples
+RUN=$OUT/run-$PROFILE
+BUSYBOX=/bin/busybox
+
+[ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: run 'make kernel'"
+[ -x "$KOBJ/usr/gen_init_cpio" ] || die "no gen_init_cpio in $KOBJ/usr"
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
+	[ -f /usr/share/doc/busybox-static/copyright ] ||
+	die "$BUSYBOX is not busybox-static: run 'make deps'"
+
+# QEMU options and kernel parameters of each boot profile
+profile()
+{
+	IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
+	KPARAMS="intel_iommu=on"
+	case $1 in
+	default)
+		;;
+	*)
+		die "unknown profile '$1'"
+		;;
+	esac
+}
+
+initramfs()
+{
+	local spec=$RUN/initramfs.spec f
+
+	{
+		for d in /bin /sbin /dev /proc /sys /tmp /tests /samples; do
+			echo "dir $d 0755 0 0"
+		done
+		echo "nod /dev/console 0600 0 0 c 5 1"
+		echo "file /bin/busybox $BUSYBOX 0755 0 0"
+		echo "file /init $TOP/scripts/guest-init.sh 0755 0 0"
+		echo "file /rig.conf $RUN/rig.conf 0644 0 0"
+		for f in "$TESTS_DIR"/*; do
+			[ -f "$f" ] && [ -x "$f" ] &&
+				echo "file /tests/$(basename "$f") $f 0755 0 0"
+		done
+		for f in "$SAMPLES_DIR"/*; do
+			[ -f "$f" ] && [ -x "$f" ] &&
+				echo "file /samples/$(basename "$f") $f 0755 0 0"
+		done
+	} > "$spec"
+	"$KOBJ/usr/gen_init_cpio" "$spec" > "$RUN/initramfs.cpio"
+}
+
+# Every test program the selftests Makefile built, unless T= names some
+all_tests()
+{
+	local f
+
+	for f in "$TESTS_DIR"/*; do
+		[ -f "$f" ] && [ -x "$f" ] && basename "$f"
+	done | sort | tr '\n' ' '
+}
+
+mkdir -p "$RUN"
+profile "$PROFILE"
+{
+	echo "RIG_MODE=$MODE"
+	echo "RIG_PROFILE=$PROFILE"
+	echo "RIG_TESTS='${T:-$(all_tests)}'"
+	echo "RIG_ARGS='${ARGS:-}'"
+	echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
+	echo "RIG_RUN='${RIG_RUN:-/samples/ioasid-demo}'"
+} > "$RUN/rig.conf"
+initramfs
+
+QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G
+	-M q35,kernel-irqchip=split
+	"${IOMMU[@]}"
+	-device edu
+	-device pcie-pci-bridge,id=br0
+	-device edu,bus=br0,addr=1
+	-device edu,bus=br0,addr=2
+	-kernel "$BZIMAGE" -initrd "$RUN/initramfs.cpio"
+	-nodefaults -display none -no-reboot)
+CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on $KPARAMS"
+
+case $MODE in
+shell)
+	exec "${QEMU[@]}" -append "$CMDLINE" -serial mon:stdio -serial null
+	;;
+check|run)
+	# ttyS0: the kernel console, to a file; ttyS1: what the guest reports
+	rm -f "$RUN/kernel.log"; : > "$RUN/kernel.log"
+	timeout -k 10 "$RIG_TIMEOUT" "${QEMU[@]}" -append "$CMDLINE" \
+		-serial "file:$RUN/kernel.log" -serial stdio < /dev/null |
+		tr -d '\r' | tee "$RUN/tap.log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 124 ] && echo "# rig: QEMU killed after ${RIG_TIMEOUT}s" |
+		tee -a "$RUN/tap.log"
+	[ "$MODE" = check ] || exit 0
+	awk -v profile="$PROFILE" -f "$TOP/scripts/tap-summary.awk" \
+		"$RUN/tap.log" "$RUN/kernel.log" | tee "$RUN/summary"
+	exit "${PIPESTATUS[0]}"
+	;;
+*)
+	die "unknown mode '$MODE'"
+	;;
+esac
