@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# /dev/ioasid prototype. The two commands that matter (see README.md):
+#   make run     boot the guest and run the demo
+#   make check   build everything and run every selftest in the guest
+#
+# Kbuild (not this file) is what "make -C $KDIR M=$PWD" reads.
+
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ioasid-fd
+KSRC ?= $(CACHE)/linux-source-6.12
+KOBJ ?= $(CACHE)/build
+OUT ?= $(CACHE)/out
+export CACHE KSRC KOBJ OUT
+
+# The newest Debian 6.12 generic headers; KDIR=$(KOBJ) builds against ours
+KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
+	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
+
+.PHONY: help deps kernel selftests check run shell modules lint clean
+
+help:
+	@echo "make run        boot the guest and run the demo (installs what it needs)"
+	@echo "make check      build the kernel and selftests, run them in the guest"
+	@echo "                T='prog ...' ARGS='-r fixture.variant.test' PROFILES='...'"
+	@echo "make shell      a shell in the guest"
+	@echo "make deps       install the Debian packages the rig needs"
+	@echo "make kernel     build the prototype kernel in $(KOBJ)"
+	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
+	@echo "make lint       checkpatch, sparse and kernel-doc"
+
+deps:
+	scripts/deps.sh
+
+kernel: deps
+	scripts/kernel.sh
+
+selftests: kernel
+	scripts/build-tests.sh
+
+check:
+	scripts/check.sh
+
+run: selftests
+	scripts/vm.sh run
+
+shell: selftests
+	scripts/vm.sh shell
+
+modules: deps
+	@test -n "$(KDIR)" || { echo "no linux-headers-6.12.*-amd64: make deps"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_IOASID_FD=m W=1 KCFLAGS=-Werror modules
+
+lint:
+	scripts/lint.sh
+
+clean:
+	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(OUT)
