@@ -2,17 +2,35 @@
 #ifndef __IOFD_PRIVATE_H
 #define __IOFD_PRIVATE_H
 
+#include <linux/fault-inject.h>
+#include <linux/ioasid_fd.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "io_pagetable.h"
 
 /*
  * struct iofd_ctx - one open /dev/ioasid
  *
  * Everything a process creates through the fd hangs off this context and
- * goes away with its last reference (close, or exit of every process the
- * fd was passed to).
+ * goes away with the file's last reference: close() by every process the
+ * fd was passed to, and the unbind of every device a driver bound (a
+ * bound device holds a reference on the file).
+ *
+ * Lock order: @lock -> iopt domains_rwsem -> iopt iova_rwsem -> the
+ * objects xa_lock. @lock serializes everything that changes which device
+ * is attached where (@groups, every group's and device's attachment
+ * state, labels). Object lookups only take the xa_lock.
  */
 struct iofd_ctx {
 	struct file *file;
+	struct xarray objects;
+	struct mutex lock;	/* attachment state, see above */
+	struct xarray groups;
+	/* Test-only replacement of RLIMIT_MEMLOCK, in pages; 0 = off */
+	unsigned long test_memlock_pages;
 };
 
 /* One ioctl call, as seen by a handler after the generic checks */
@@ -24,5 +42,107 @@ struct iofd_ucmd {
 };
 
 int iofd_ucmd_respond(struct iofd_ucmd *ucmd, size_t cmd_len);
+
+enum iofd_object_type {
+	IOFD_OBJ_NONE,
+	IOFD_OBJ_ANY = IOFD_OBJ_NONE,
+	IOFD_OBJ_IOASID,
+	IOFD_OBJ_MAX,
+};
+
+/*
+ * struct iofd_object - the header of every object that has an ID
+ *
+ * @users counts references: one for the ID table while the object is
+ * published, one per call that looked it up, one per object that depends
+ * on it (an attached group holds its IOASID). DESTROY removes the object
+ * only when the table holds the sole reference, so an object never dies
+ * under a user; the check and the removal happen under the xa_lock that
+ * lookups take too.
+ */
+struct iofd_object {
+	refcount_t users;
+	enum iofd_object_type type;
+	u32 id;
+};
+
+struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
+				       enum iofd_object_type type);
+#define iofd_object_alloc(ictx, ptr, type)                                    \
+	container_of(_iofd_object_alloc(ictx,                                 \
+					sizeof(*(ptr)) +                      \
+					BUILD_BUG_ON_ZERO(offsetof(typeof(*(ptr)), \
+								   obj) != 0),\
+					type),                                \
+		     typeof(*(ptr)), obj)
+void iofd_object_abort(struct iofd_ctx *ictx, struct iofd_object *obj);
+void iofd_object_finalize(struct iofd_ctx *ictx, struct iofd_object *obj);
+struct iofd_object *iofd_get_object(struct iofd_ctx *ictx, u32 id,
+				    enum iofd_object_type type);
+int iofd_object_destroy_user(struct iofd_ctx *ictx, u32 id);
+
+static inline void iofd_put_object(struct iofd_object *obj)
+{
+	/* The ID table holds a reference until the object is destroyed */
+	refcount_dec(&obj->users);
+}
+
+/*
+ * struct iofd_ioasid - an I/O address space
+ *
+ * The IOVA space and everything mapped in it live in @iopt; the IOASID
+ * is the handle userspace names it by.
+ */
+struct iofd_ioasid {
+	struct iofd_object obj;
+	struct iofd_iopt iopt;
+};
+
+static inline struct iofd_ioasid *iofd_get_ioasid(struct iofd_ctx *ictx,
+						  u32 id)
+{
+	struct iofd_object *obj = iofd_get_object(ictx, id, IOFD_OBJ_IOASID);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iofd_ioasid, obj);
+}
+
+void iofd_ioasid_destroy(struct iofd_object *obj);
+int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd);
+int iofd_ioasid_iova_ranges(struct iofd_ucmd *ucmd);
+int iofd_ioasid_map(struct iofd_ucmd *ucmd);
+int iofd_ioasid_unmap(struct iofd_ucmd *ucmd);
+
+/* device.c; the rest of its API is in <linux/ioasid_fd.h> */
+void iofd_ctx_groups_init(struct iofd_ctx *ictx);
+void iofd_ctx_groups_destroy(struct iofd_ctx *ictx);
+struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
+				       struct device *dev, bool ctx_ref);
+
+/* Fault injection where failslab cannot reach: none yet */
+static inline bool iofd_should_fail(void)
+{
+	return false;
+}
+
+static inline int iofd_test_init(void)
+{
+	return 0;
+}
+
+static inline void iofd_test_exit(void)
+{
+}
+
+/*
+ * Invariants too expensive to check in production: assertions under the
+ * selftests, nothing otherwise.
+ */
+#define IOFD_TEST_WARN_ON(cond)                                                \
+	do {                                                                   \
+		if (IS_ENABLED(CONFIG_IOASID_FD_TEST))                         \
+			WARN_ON(cond);                                         \
+	} while (0)
 
 #endif

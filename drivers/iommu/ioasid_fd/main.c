@@ -7,6 +7,15 @@
  * the context: it can be passed to another process and keeps working
  * there, and the context dies with the file's last reference.
  *
+ * Objects: what userspace creates (IOASIDs) lives in a per-context xarray under a u32 ID that is never 0.
+ * Creation is two-phase: the ID is reserved first (a lookup cannot see
+ * it), everything that can fail is done, and only then is the object
+ * published; a published object is destroyed only by DESTROY or close.
+ * Every object starts with struct iofd_object, whose refcount holds one
+ * reference for the table and one per user; DESTROY succeeds only when
+ * the table's is the last. Close destroys the leaves first and repeats:
+ * a pass that finds nothing it can destroy means a leaked reference.
+ *
  * All ioctls share one calling convention (see the uAPI header): the
  * argument points to a structure that starts with its own size. The
  * dispatcher below owns that convention, so that no handler parses sizes
@@ -29,6 +38,123 @@
 
 #include "iofd_private.h"
 
+struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
+				       enum iofd_object_type type)
+{
+	struct iofd_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	/* The reference the table will hold once the object is published */
+	refcount_set(&obj->users, 1);
+
+	/* Reserve the ID: lookups see nothing here until finalize */
+	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	return obj;
+}
+
+/* Publish: from now on only DESTROY or close can remove the object */
+void iofd_object_finalize(struct iofd_ctx *ictx, struct iofd_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+	/* The reserved slot needs no allocation and cannot fail */
+	WARN_ON(old);
+}
+
+/* Undo _iofd_object_alloc() for an object that was never published */
+void iofd_object_abort(struct iofd_ctx *ictx, struct iofd_object *obj)
+{
+	xa_erase(&ictx->objects, obj->id);
+	kfree(obj);
+}
+
+/**
+ * iofd_get_object - look up an object and take a reference
+ * @ictx: the context
+ * @id: the object's ID
+ * @type: the type it must have, or IOFD_OBJ_ANY
+ *
+ * Return: the object, to be released with iofd_put_object(), or
+ * ERR_PTR(-ENOENT).
+ */
+struct iofd_object *iofd_get_object(struct iofd_ctx *ictx, u32 id,
+				    enum iofd_object_type type)
+{
+	struct iofd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj || (type != IOFD_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+static void iofd_object_destroy(struct iofd_object *obj)
+{
+	switch (obj->type) {
+	case IOFD_OBJ_IOASID:
+		iofd_ioasid_destroy(obj);
+		break;
+	default:
+		WARN_ON(true);
+	}
+	kfree(obj);
+}
+
+/*
+ * Take @obj out of the table if the table's reference is the only one.
+ * Lookups take their references under the same lock, so none can appear
+ * between the check and the removal.
+ */
+static bool iofd_object_remove(struct iofd_ctx *ictx, struct iofd_object *obj)
+{
+	lockdep_assert_held(&ictx->objects.xa_lock);
+
+	if (!refcount_dec_if_one(&obj->users))
+		return false;
+	__xa_erase(&ictx->objects, obj->id);
+	return true;
+}
+
+/**
+ * iofd_object_destroy_user - destroy an object at userspace's request
+ * @ictx: the context
+ * @id: the object's ID
+ *
+ * Return: 0, -ENOENT if there is no such object, -EBUSY if something else
+ * holds a reference on it.
+ */
+int iofd_object_destroy_user(struct iofd_ctx *ictx, u32 id)
+{
+	struct iofd_object *obj;
+	bool removed;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj) {
+		xa_unlock(&ictx->objects);
+		return -ENOENT;
+	}
+	removed = iofd_object_remove(ictx, obj);
+	xa_unlock(&ictx->objects);
+	if (!removed)
+		return -EBUSY;
+	iofd_object_destroy(obj);
+	return 0;
+}
+
 static int iofd_fops_open(struct inode *inode, struct file *filp)
 {
 	struct iofd_ctx *ictx;
@@ -37,6 +163,9 @@ static int iofd_fops_open(struct inode *inode, struct file *filp)
 	if (!ictx)
 		return -ENOMEM;
 
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	mutex_init(&ictx->lock);
+	iofd_ctx_groups_init(ictx);
 	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
@@ -45,7 +174,34 @@ static int iofd_fops_open(struct inode *inode, struct file *filp)
 static int iofd_fops_release(struct inode *inode, struct file *filp)
 {
 	struct iofd_ctx *ictx = filp->private_data;
+	struct iofd_object *obj;
+	unsigned long index;
 
+	/*
+	 * Leaves first: an object nothing else references. Destroying it
+	 * drops its references, which turns others into leaves.
+	 */
+	while (!xa_empty(&ictx->objects)) {
+		unsigned int destroyed = 0;
+
+		xa_for_each(&ictx->objects, index, obj) {
+			bool removed;
+
+			xa_lock(&ictx->objects);
+			removed = iofd_object_remove(ictx, obj);
+			xa_unlock(&ictx->objects);
+			if (!removed)
+				continue;
+			iofd_object_destroy(obj);
+			destroyed++;
+		}
+		/* Nothing destroyable, yet objects left: a reference leaked */
+		if (WARN_ON(!destroyed))
+			break;
+	}
+	iofd_ctx_groups_destroy(ictx);
+	xa_destroy(&ictx->objects);
+	mutex_destroy(&ictx->lock);
 	kfree(ictx);
 	return 0;
 }
@@ -82,9 +238,23 @@ static int iofd_info(struct iofd_ucmd *ucmd)
 	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int iofd_destroy(struct iofd_ucmd *ucmd)
+{
+	struct ioasid_destroy *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	return iofd_object_destroy_user(ucmd->ictx, cmd->id);
+}
+
 /* Large enough for the biggest command structure; checked by IOCTL_OP() */
 union iofd_ucmd_buffer {
 	struct ioasid_info info;
+	struct ioasid_destroy destroy;
+	struct ioasid_alloc alloc;
+	struct ioasid_iova_ranges iova_ranges;
+	struct ioasid_map map;
+	struct ioasid_unmap unmap;
 };
 
 struct iofd_ioctl_op {
@@ -111,6 +281,15 @@ struct iofd_ioctl_op {
 static const struct iofd_ioctl_op iofd_ioctl_ops[] = {
 	IOCTL_OP(IOASID_INFO, iofd_info, struct ioasid_info,
 		 out_capabilities),
+	IOCTL_OP(IOASID_DESTROY, iofd_destroy, struct ioasid_destroy,
+		 __reserved),
+	IOCTL_OP(IOASID_ALLOC, iofd_ioasid_alloc_ioctl, struct ioasid_alloc,
+		 __reserved),
+	IOCTL_OP(IOASID_IOVA_RANGES, iofd_ioasid_iova_ranges,
+		 struct ioasid_iova_ranges, out_iova_alignment),
+	IOCTL_OP(IOASID_MAP, iofd_ioasid_map, struct ioasid_map, iova),
+	IOCTL_OP(IOASID_UNMAP, iofd_ioasid_unmap, struct ioasid_unmap,
+		 out_length),
 };
 
 static long iofd_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -148,6 +327,34 @@ static long iofd_fops_ioctl(struct file *filp, unsigned int cmd,
 	return op->execute(&ucmd);
 }
 
+static const struct file_operations iofd_fops;
+
+/**
+ * iofd_ctx_from_file - the context behind an ioasid fd
+ * @file: a file userspace handed to the driver
+ *
+ * Return: the context with a reference held on @file, to be dropped with
+ * iofd_ctx_put(); ERR_PTR(-EBADFD) if @file is not an open /dev/ioasid.
+ */
+struct iofd_ctx *iofd_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &iofd_fops)
+		return ERR_PTR(-EBADFD);
+	get_file(file);
+	return file->private_data;
+}
+EXPORT_SYMBOL_NS_GPL(iofd_ctx_from_file, IOASID_FD);
+
+/**
+ * iofd_ctx_put - drop the reference iofd_ctx_from_file() took
+ * @ictx: the context
+ */
+void iofd_ctx_put(struct iofd_ctx *ictx)
+{
+	fput(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iofd_ctx_put, IOASID_FD);
+
 static const struct file_operations iofd_fops = {
 	.owner = THIS_MODULE,
 	.open = iofd_fops_open,
@@ -169,15 +376,23 @@ static int __init iofd_init(void)
 {
 	int ret;
 
-	ret = misc_register(&iofd_misc_dev);
+	ret = iofd_test_init();
 	if (ret)
 		return ret;
+	ret = misc_register(&iofd_misc_dev);
+	if (ret)
+		goto err_test_exit;
 	return 0;
+
+err_test_exit:
+	iofd_test_exit();
+	return ret;
 }
 
 static void __exit iofd_exit(void)
 {
 	misc_deregister(&iofd_misc_dev);
+	iofd_test_exit();
 }
 
 module_init(iofd_init);

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The in-kernel API for drivers: binding devices to a context and
+ * attaching them to IOASIDs.
+ *
+ * The IOMMU isolates groups, not devices, so that is where attachment
+ * lives: an iofd_group tracks, per context, which IOASID an iommu_group
+ * uses and which of its bound devices are attached. The first device of
+ * a group to attach attaches the whole group (iommu_attach_group); the
+ * others join; when the last one detaches the group goes back to the
+ * blocking domain, which the IOMMU core installs while DMA ownership is
+ * claimed. All devices of a group therefore use one IOASID: attaching a
+ * second one elsewhere is -EBUSY, naming the device in the way.
+ *
+ * Domains: a group attaching to an IOASID first tries each domain the
+ * IOASID already has (the IOMMU driver refuses with -EINVAL a domain it
+ * cannot use for this device, such as one of another IOMMU instance);
+ * if none fits, it allocates a domain for the device, fills it with the
+ * IOASID's mappings and attaches that. A domain lives while a group
+ * uses it.
+ *
+ * Replacing: a group whose only attached device attaches to another
+ * IOASID moves with iommu_group_replace_domain(). The new domain is
+ * complete before the switch and the old one stays complete until after
+ * it, so DMA always translates through one whole, current table. (The
+ * IOMMU driver may block translation for the instant of the switch; DMA
+ * then faults, it never reaches a stale or partial table.)
+ */
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "iofd_private.h"
+
+#ifdef IOFD_OUT_OF_TREE
+#include "iofd_oot.h"
+#else
+#include "../iommu-priv.h"
+#endif
+
+/*
+ * struct iofd_group - an iommu_group, as seen by one context
+ * @ictx: the context
+ * @group: referenced
+ * @users: bound devices of the group
+ * @ioasid: the IOASID the group is attached to, referenced; NULL if none
+ * @idomain: the domain of @ioasid the group uses
+ * @attached: the attached devices, by iofd_device.attached_item
+ *
+ * All fields are protected by ictx->lock.
+ */
+struct iofd_group {
+	struct iofd_ctx *ictx;
+	struct iommu_group *group;
+	unsigned int users;
+	struct iofd_ioasid *ioasid;
+	struct iofd_domain *idomain;
+	struct list_head attached;
+};
+
+/*
+ * struct iofd_device - a device bound to a context
+ * @ictx: the context
+ * @igroup: its group in the context
+ * @dev: the device
+ * @ctx_ref: holds a reference on the context's file
+ * @attached: is on igroup->attached, under ictx->lock
+ * @label: the user's name for the device while attached
+ * @attached_item: on igroup->attached
+ */
+struct iofd_device {
+	struct iofd_ctx *ictx;
+	struct iofd_group *igroup;
+	struct device *dev;
+	bool ctx_ref;
+	bool attached;
+	u64 label;
+	struct list_head attached_item;
+};
+
+void iofd_ctx_groups_init(struct iofd_ctx *ictx)
+{
+	xa_init(&ictx->groups);
+}
+
+void iofd_ctx_groups_destroy(struct iofd_ctx *ictx)
+{
+	/* Every device is unbound before the context goes */
+	WARN_ON(!xa_empty(&ictx->groups));
+	xa_destroy(&ictx->groups);
+}
+
+static struct iofd_group *iofd_group_get(struct iofd_ctx *ictx,
+					 struct iommu_group *group)
+{
+	unsigned int id = iommu_group_id(group);
+	struct iofd_group *igroup;
+	int rc;
+
+	lockdep_assert_held(&ictx->lock);
+
+	igroup = xa_load(&ictx->groups, id);
+	if (igroup) {
+		igroup->users++;
+		return igroup;
+	}
+
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
+	if (!igroup)
+		return ERR_PTR(-ENOMEM);
+	igroup->ictx = ictx;
+	igroup->group = group;
+	igroup->users = 1;
+	INIT_LIST_HEAD(&igroup->attached);
+	rc = xa_insert(&ictx->groups, id, igroup, GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(igroup);
+		return ERR_PTR(rc);
+	}
+	iommu_group_ref_get(group);
+	return igroup;
+}
+
+static void iofd_group_put(struct iofd_group *igroup)
+{
+	lockdep_assert_held(&igroup->ictx->lock);
+
+	if (--igroup->users)
+		return;
+	WARN_ON(igroup->ioasid || !list_empty(&igroup->attached));
+	xa_erase(&igroup->ictx->groups, iommu_group_id(igroup->group));
+	iommu_group_put(igroup->group);
+	kfree(igroup);
+}
+
+/**
+ * __iofd_device_bind - bind a device to a context
+ * @ictx: the context
+ * @dev: the device; it must have an IOMMU group
+ * @ctx_ref: hold a reference on the context's file while bound; only the
+ *	selftest mock, whose devices the context itself owns, says no
+ *
+ * Return: the bound device, or ERR_PTR: -ENODEV if @dev has no IOMMU
+ * group; -EBUSY if a kernel driver uses a device of the group or another
+ * context owns it; -ENOMEM.
+ */
+struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
+				       struct device *dev, bool ctx_ref)
+{
+	struct iofd_device *idev;
+	struct iommu_group *group;
+	int rc;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+
+	idev = kzalloc(sizeof(*idev), GFP_KERNEL_ACCOUNT);
+	if (!idev) {
+		rc = -ENOMEM;
+		goto err_put_group;
+	}
+	idev->ictx = ictx;
+	idev->dev = dev;
+	INIT_LIST_HEAD(&idev->attached_item);
+
+	/* Fails unless the whole group is free of kernel drivers, or ours */
+	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (rc)
+		goto err_free;
+
+	mutex_lock(&ictx->lock);
+	idev->igroup = iofd_group_get(ictx, group);
+	mutex_unlock(&ictx->lock);
+	if (IS_ERR(idev->igroup)) {
+		rc = PTR_ERR(idev->igroup);
+		goto err_release_owner;
+	}
+	iommu_group_put(group);
+
+	if (ctx_ref) {
+		get_file(ictx->file);
+		idev->ctx_ref = true;
+	}
+	return idev;
+
+err_release_owner:
+	iommu_device_release_dma_owner(dev);
+err_free:
+	kfree(idev);
+err_put_group:
+	iommu_group_put(group);
+	return ERR_PTR(rc);
+}
+
+/**
+ * iofd_device_bind - bind a device to a context, claiming its DMA
+ * @ictx: the context, from iofd_ctx_from_file()
+ * @dev: the device; it must have an IOMMU group
+ *
+ * Until iofd_device_unbind(), the device's whole IOMMU group is owned by
+ * @ictx: no kernel driver can bind to any device of it, and its DMA is
+ * blocked unless a device is attached to an IOASID. The binding holds a
+ * reference on @ictx.
+ *
+ * Return: the bound device, or ERR_PTR: -ENODEV if @dev has no IOMMU
+ * group; -EBUSY if a kernel driver uses a device of the group or another
+ * owner has it; -ENOMEM.
+ */
+struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx, struct device *dev)
+{
+	return __iofd_device_bind(ictx, dev, true);
+}
+EXPORT_SYMBOL_NS_GPL(iofd_device_bind, IOASID_FD);
+
+static struct iofd_device *iofd_label_user(struct iofd_ctx *ictx, u64 label)
+{
+	struct iofd_group *igroup;
+	struct iofd_device *idev;
+	unsigned long index;
+
+	lockdep_assert_held(&ictx->lock);
+
+	xa_for_each(&ictx->groups, index, igroup)
+		list_for_each_entry(idev, &igroup->attached, attached_item)
+			if (idev->label == label)
+				return idev;
+	return NULL;
+}
+
+/* Point the group's DMA at @domain, atomically if it had another */
+static int iofd_group_set_domain(struct iofd_group *igroup,
+				 struct iommu_domain *domain)
+{
+	if (iofd_should_fail())
+		return -ENOMEM;
+	if (igroup->idomain)
+		return iommu_group_replace_domain(igroup->group, domain);
+	return iommu_attach_group(domain, igroup->group);
+}
+
+static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
+{
+	down_write(&iopt->domains_rwsem);
+	if (--idomain->users) {
+		up_write(&iopt->domains_rwsem);
+		return;
+	}
+	list_del(&idomain->item);
+	up_write(&iopt->domains_rwsem);
+	iommu_domain_free(idomain->domain);
+	kfree(idomain);
+}
+
+/*
+ * Attach @igroup, whose only attached device (if any) is @idev, to
+ * @ioasid. Consumes the caller's reference on @ioasid on success.
+ */
+static int iofd_group_switch(struct iofd_group *igroup,
+			     struct iofd_ioasid *ioasid,
+			     struct iofd_device *idev)
+{
+	struct iofd_ioasid *old_ioasid = igroup->ioasid;
+	struct iofd_domain *old_idomain = igroup->idomain;
+	struct iofd_iopt *iopt = &ioasid->iopt;
+	struct iommu_domain *domain;
+	struct iofd_domain *idomain;
+	int rc;
+
+	lockdep_assert_held(&igroup->ictx->lock);
+
+	down_write(&iopt->domains_rwsem);
+	rc = iopt_reserve_dev_regions(iopt, idev->dev, idev);
+	if (rc)
+		goto err_unlock;
+
+	list_for_each_entry(idomain, &iopt->domains, item) {
+		rc = iofd_group_set_domain(igroup, idomain->domain);
+		if (rc == -EINVAL)
+			continue;	/* the driver cannot use it for this device */
+		if (rc)
+			goto err_unreserve;
+		idomain->users++;
+		goto attached;
+	}
+
+	idomain = kzalloc(sizeof(*idomain), GFP_KERNEL_ACCOUNT);
+	if (!idomain) {
+		rc = -ENOMEM;
+		goto err_unreserve;
+	}
+	domain = iommu_paging_domain_alloc(idev->dev);
+	if (IS_ERR(domain)) {
+		rc = PTR_ERR(domain);
+		goto err_free_idomain;
+	}
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto err_free_domain;
+	rc = iofd_group_set_domain(igroup, domain);
+	if (rc)
+		goto err_free_domain;
+	idomain->domain = domain;
+	idomain->users = 1;
+	list_add_tail(&idomain->item, &iopt->domains);
+
+attached:
+	up_write(&iopt->domains_rwsem);
+	igroup->ioasid = ioasid;
+	igroup->idomain = idomain;
+	if (old_ioasid) {
+		/* The group no longer uses the old domain: let it go */
+		iopt_unreserve(&old_ioasid->iopt, idev);
+		iofd_domain_put(&old_ioasid->iopt, old_idomain);
+		iofd_put_object(&old_ioasid->obj);
+	}
+	return 0;
+
+err_free_domain:
+	iommu_domain_free(domain);
+err_free_idomain:
+	kfree(idomain);
+err_unreserve:
+	up_write(&iopt->domains_rwsem);
+	iopt_unreserve(iopt, idev);
+	return rc;
+
+err_unlock:
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+/**
+ * iofd_device_attach - attach a bound device to an IOASID
+ * @idev: the device, from iofd_device_bind()
+ * @ioasid: the ID of an IOASID of the device's context
+ * @label: the user's name for the device, unique in the context; events
+ *	about the device carry it
+ * @conflict: if not NULL, filled when the call fails because another
+ *	device of the group is attached elsewhere
+ *
+ * Attaching an attached device to another IOASID replaces the attachment
+ * atomically (see the top of device.c); attaching it again to the same
+ * IOASID only changes its label.
+ *
+ * Return: 0; -ENOENT if @ioasid names no IOASID; -EEXIST if another
+ * device of the context has @label; -EBUSY if another device of the
+ * IOMMU group is attached to another IOASID; -EADDRINUSE if the device's
+ * IOMMU cannot translate, or reserves, an IOVA the IOASID has mapped;
+ * -ENOMEM, or the IOMMU driver's error. On failure nothing changed.
+ */
+int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
+		       struct iofd_attach_conflict *conflict)
+{
+	struct iofd_group *igroup = idev->igroup;
+	struct iofd_ctx *ictx = idev->ictx;
+	struct iofd_device *other;
+	struct iofd_ioasid *new;
+	int rc;
+
+	new = iofd_get_ioasid(ictx, ioasid);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+
+	mutex_lock(&ictx->lock);
+	other = iofd_label_user(ictx, label);
+	if (other && other != idev) {
+		rc = -EEXIST;
+		goto out_put;
+	}
+
+	if (igroup->ioasid == new) {
+		if (!idev->attached) {
+			down_write(&new->iopt.domains_rwsem);
+			rc = iopt_reserve_dev_regions(&new->iopt, idev->dev,
+						      idev);
+			up_write(&new->iopt.domains_rwsem);
+			if (rc)
+				goto out_put;
+			list_add_tail(&idev->attached_item, &igroup->attached);
+			idev->attached = true;
+		}
+		idev->label = label;
+		rc = 0;
+		/* The group holds its own reference on the IOASID */
+		goto out_put;
+	}
+
+	list_for_each_entry(other, &igroup->attached, attached_item) {
+		if (other == idev)
+			continue;
+		if (conflict) {
+			conflict->label = other->label;
+			strscpy(conflict->dev_name, dev_name(other->dev),
+				sizeof(conflict->dev_name));
+		}
+		rc = -EBUSY;
+		goto out_put;
+	}
+
+	rc = iofd_group_switch(igroup, new, idev);
+	if (rc)
+		goto out_put;
+	if (!idev->attached) {
+		list_add_tail(&idev->attached_item, &igroup->attached);
+		idev->attached = true;
+	}
+	idev->label = label;
+	mutex_unlock(&ictx->lock);
+	return 0;
+
+out_put:
+	mutex_unlock(&ictx->lock);
+	iofd_put_object(&new->obj);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(iofd_device_attach, IOASID_FD);
+
+/**
+ * iofd_device_detach - detach a device from its IOASID
+ * @idev: the device, from iofd_device_bind()
+ *
+ * When the last attached device of its IOMMU group detaches, the group's
+ * DMA is blocked.
+ *
+ * Return: 0, or -ENOENT if the device is not attached.
+ */
+int iofd_device_detach(struct iofd_device *idev)
+{
+	struct iofd_group *igroup = idev->igroup;
+	struct iofd_ctx *ictx = idev->ictx;
+	struct iofd_ioasid *ioasid;
+
+	mutex_lock(&ictx->lock);
+	if (!idev->attached) {
+		mutex_unlock(&ictx->lock);
+		return -ENOENT;
+	}
+	ioasid = igroup->ioasid;
+	list_del_init(&idev->attached_item);
+	idev->attached = false;
+	iopt_unreserve(&ioasid->iopt, idev);
+
+	if (list_empty(&igroup->attached)) {
+		/* Back to the blocking domain: DMA stops here */
+		iommu_detach_group(igroup->idomain->domain, igroup->group);
+		iofd_domain_put(&ioasid->iopt, igroup->idomain);
+		igroup->ioasid = NULL;
+		igroup->idomain = NULL;
+		iofd_put_object(&ioasid->obj);
+	}
+	mutex_unlock(&ictx->lock);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(iofd_device_detach, IOASID_FD);
+
+/**
+ * iofd_device_unbind - undo iofd_device_bind()
+ * @idev: the device; freed
+ *
+ * Detaches the device if it is attached and gives its DMA ownership back;
+ * when the last device of the group is unbound the group may be used by
+ * kernel drivers again.
+ */
+void iofd_device_unbind(struct iofd_device *idev)
+{
+	struct iofd_ctx *ictx = idev->ictx;
+
+	iofd_device_detach(idev);
+	mutex_lock(&ictx->lock);
+	iofd_group_put(idev->igroup);
+	mutex_unlock(&ictx->lock);
+	iommu_device_release_dma_owner(idev->dev);
+	if (idev->ctx_ref)
+		fput(ictx->file);
+	kfree(idev);
+}
+EXPORT_SYMBOL_NS_GPL(iofd_device_unbind, IOASID_FD);
+
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IOVA space of an IOASID and the I/O page tables that mirror it.
+ *
+ * An iofd_iopt is the truth about what is mapped: an interval tree of
+ * areas, each one MAP with the pages it pinned. Every iommu_domain that
+ * a device of the IOASID is attached to (one per IOMMU the devices sit
+ * behind, or fewer if a driver lets devices share) holds exactly the
+ * same translations. MAP pins first, without locks, then installs the
+ * area in the tree and in every domain; a domain that joins later is
+ * filled from the tree before any device uses it.
+ *
+ * UNMAP is where the cost is. It takes the areas out of the tree, then
+ * for each domain removes all of them with iommu_unmap_fast() into one
+ * iotlb gather and flushes once with iommu_iotlb_sync(): one flush per
+ * domain per call, however many mappings and pages went. Only after all
+ * flushes are the pages unpinned, so no device can still reach memory
+ * that has been given back. The pages to unpin come from the areas,
+ * never from walking a page table.
+ *
+ * Usable IOVA: the intersection of the apertures of the domains, minus
+ * the regions attached devices reserve (MSI windows and the like). An
+ * IOASID without devices can map any IOVA; a device whose aperture or
+ * reserved regions conflict with existing mappings cannot attach.
+ *
+ * Ranges are [start, last] with last inclusive everywhere, so that a
+ * range ending at ULONG_MAX is representable; lengths are checked for
+ * overflow before they become a last.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "iofd_private.h"
+
+void iopt_init(struct iofd_iopt *iopt)
+{
+	init_rwsem(&iopt->domains_rwsem);
+	init_rwsem(&iopt->iova_rwsem);
+	INIT_LIST_HEAD(&iopt->domains);
+	iopt->areas = RB_ROOT_CACHED;
+	iopt->reserved = RB_ROOT_CACHED;
+}
+
+static unsigned long iofd_area_length(struct iofd_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static struct iofd_area *iofd_area_first(struct iofd_iopt *iopt,
+					 unsigned long start,
+					 unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->areas, start, last);
+	return node ? container_of(node, struct iofd_area, node) : NULL;
+}
+
+static struct iofd_area *iofd_area_next(struct iofd_area *area,
+					unsigned long start, unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct iofd_area, node) : NULL;
+}
+
+#define for_each_area(area, iopt, start, last)                              \
+	for (area = iofd_area_first(iopt, start, last); area;               \
+	     area = iofd_area_next(area, start, last))
+
+/* The aperture every domain of @iopt can translate */
+static void iopt_aperture(struct iofd_iopt *iopt, unsigned long *start,
+			  unsigned long *last)
+{
+	struct iofd_domain *idomain;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+
+	*start = 0;
+	*last = ULONG_MAX;
+	list_for_each_entry(idomain, &iopt->domains, item) {
+		struct iommu_domain_geometry *geo = &idomain->domain->geometry;
+
+		if (!geo->force_aperture)
+			continue;
+		*start = max_t(unsigned long, *start, geo->aperture_start);
+		*last = min_t(unsigned long, *last, geo->aperture_end);
+	}
+}
+
+static unsigned long __iopt_iova_alignment(struct iofd_iopt *iopt)
+{
+	unsigned long align = PAGE_SIZE;
+	struct iofd_domain *idomain;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+
+	list_for_each_entry(idomain, &iopt->domains, item)
+		align = max(align, 1UL << __ffs(idomain->domain->pgsize_bitmap));
+	return align;
+}
+
+/**
+ * iopt_iova_alignment - the granule of IOVAs and lengths
+ * @iopt: the IOVA space
+ *
+ * Return: the smallest page size every domain supports, at least
+ * PAGE_SIZE since memory is pinned in CPU pages.
+ */
+unsigned long iopt_iova_alignment(struct iofd_iopt *iopt)
+{
+	unsigned long align;
+
+	down_read(&iopt->domains_rwsem);
+	align = __iopt_iova_alignment(iopt);
+	up_read(&iopt->domains_rwsem);
+	return align;
+}
+
+/*
+ * Call @fn on each usable range in ascending order: the aperture minus
+ * the reserved regions. Stops at the first non-zero return and returns it.
+ */
+static int __iopt_iova_ranges(struct iofd_iopt *iopt,
+			      int (*fn)(unsigned long start,
+					unsigned long last, void *arg),
+			      void *arg)
+{
+	struct interval_tree_node *resv;
+	unsigned long start, last, cur;
+	int rc;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	lockdep_assert_held(&iopt->iova_rwsem);
+
+	iopt_aperture(iopt, &start, &last);
+	if (start > last)
+		return 0;
+	cur = start;
+	for (resv = interval_tree_iter_first(&iopt->reserved, start, last);
+	     resv; resv = interval_tree_iter_next(resv, start, last)) {
+		if (resv->start > cur) {
+			rc = fn(cur, resv->start - 1, arg);
+			if (rc)
+				return rc;
+		}
+		/* Reserved regions can overlap: never move backwards */
+		if (resv->last >= last)
+			return 0;
+		cur = max(cur, resv->last + 1);
+	}
+	return fn(cur, last, arg);
+}
+
+/**
+ * iopt_iova_ranges - report the usable IOVA ranges
+ * @iopt: the IOVA space
+ * @fn: called with each range, in ascending order
+ * @arg: passed to @fn
+ *
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int iopt_iova_ranges(struct iofd_iopt *iopt,
+		     int (*fn)(unsigned long start, unsigned long last,
+			       void *arg),
+		     void *arg)
+{
+	int rc;
+
+	down_read(&iopt->domains_rwsem);
+	down_read(&iopt->iova_rwsem);
+	rc = __iopt_iova_ranges(iopt, fn, arg);
+	up_read(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+	return rc;
+}
+
+struct iopt_find {
+	struct iofd_iopt *iopt;
+	unsigned long length;
+	unsigned long align;
+	unsigned long found;
+};
+
+/* First fit of a free, aligned hole in one usable range */
+static int iopt_find_in_range(unsigned long start, unsigned long last,
+			      void *arg)
+{
+	struct iopt_find *find = arg;
+	struct iofd_area *area;
+	unsigned long cur, end;
+
+	cur = ALIGN(start, find->align);
+	while (cur >= start && cur <= last) {
+		if (check_add_overflow(cur, find->length - 1, &end) ||
+		    end > last)
+			return 0;
+		area = iofd_area_first(find->iopt, cur, end);
+		if (!area) {
+			find->found = cur;
+			return 1;
+		}
+		if (area->node.last == ULONG_MAX)
+			return 0;
+		cur = ALIGN(area->node.last + 1, find->align);
+	}
+	return 0;
+}
+
+/*
+ * Choose an IOVA for @length bytes of memory at @uptr. The IOVA gets the
+ * alignment of @uptr up to 1GiB, so that memory backed by huge pages can
+ * be mapped with huge IOMMU pages (IOVA and PA must agree in the low
+ * bits for that).
+ */
+static int iopt_alloc_iova(struct iofd_iopt *iopt, unsigned long uptr,
+			   unsigned long length, unsigned long *iova)
+{
+	struct iopt_find find = {
+		.iopt = iopt,
+		.length = length,
+	};
+	unsigned int shift = min_t(unsigned int, __ffs(uptr | SZ_1G), 30);
+
+	find.align = max(1UL << shift, __iopt_iova_alignment(iopt));
+	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) != 1)
+		return -ERANGE;
+	*iova = find.found;
+	return 0;
+}
+
+struct iopt_check {
+	unsigned long start;
+	unsigned long last;
+	bool ok;
+};
+
+static int iopt_check_in_range(unsigned long start, unsigned long last,
+			       void *arg)
+{
+	struct iopt_check *check = arg;
+
+	if (check->start >= start && check->last <= last) {
+		check->ok = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Can [iova, last] be mapped? */
+static int iopt_check_iova(struct iofd_iopt *iopt, unsigned long iova,
+			   unsigned long last)
+{
+	struct iopt_check check = { .start = iova, .last = last };
+
+	if (iofd_area_first(iopt, iova, last))
+		return -EEXIST;
+	__iopt_iova_ranges(iopt, iopt_check_in_range, &check);
+	return check.ok ? 0 : -ERANGE;
+}
+
+/*
+ * Map the first @length bytes of @area into @domain. On failure nothing of
+ * the area is left in @domain.
+ */
+static int iopt_area_map(struct iofd_area *area, struct iommu_domain *domain)
+{
+	struct iofd_pages *pages = area->pages;
+	struct iommu_iotlb_gather gather;
+	unsigned long iova = area->node.start;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != pages->nr_runs; i++) {
+		size_t len = pages->runs[i].npages << PAGE_SHIFT;
+
+		if (iofd_should_fail())
+			rc = -ENOMEM;
+		else
+			rc = iommu_map(domain, iova, PFN_PHYS(pages->runs[i].pfn),
+				       len, area->prot, GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto err_unmap;
+		iova += len;
+	}
+	return 0;
+
+err_unmap:
+	/* iommu_map() undid its own part; undo the runs before it */
+	if (iova != area->node.start) {
+		size_t len = iova - area->node.start, unmapped;
+
+		iommu_iotlb_gather_init(&gather);
+		unmapped = iommu_unmap_fast(domain, area->node.start, len,
+					    &gather);
+		IOFD_TEST_WARN_ON(unmapped != len);
+		iommu_iotlb_sync(domain, &gather);
+	}
+	return rc;
+}
+
+/*
+ * Remove every area on @list from @domain with one IOTLB flush. This is
+ * the batching: iommu_unmap_fast() only gathers, iommu_iotlb_sync()
+ * flushes what was gathered.
+ */
+static void iopt_unmap_domain(struct iommu_domain *domain,
+			      struct list_head *list)
+{
+	struct iommu_iotlb_gather gather;
+	struct iofd_area *area;
+	size_t unmapped;
+
+	iommu_iotlb_gather_init(&gather);
+	list_for_each_entry(area, list, unmap_item) {
+		unmapped = iommu_unmap_fast(domain, area->node.start,
+					    iofd_area_length(area), &gather);
+		IOFD_TEST_WARN_ON(unmapped != iofd_area_length(area));
+	}
+	iommu_iotlb_sync(domain, &gather);
+}
+
+/**
+ * iopt_map_user - pin user memory and map it in every domain
+ * @iopt: the IOVA space
+ * @iova: in: where to map when @fixed_iova; out: where it was mapped
+ * @uptr: the memory, page-aligned
+ * @length: bytes, page-aligned, non-zero; @uptr + @length checked by caller
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @fixed_iova: map at *@iova rather than choosing
+ * @acct: who pays for the pins
+ *
+ * Return: 0, -EEXIST if the range overlaps a mapping, -ERANGE if it is
+ * not usable (or no hole is large enough), -EOVERFLOW, or the pin's or
+ * the IOMMU driver's error. On failure nothing is mapped or pinned.
+ */
+int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
+		  unsigned long uptr, unsigned long length, int prot,
+		  bool fixed_iova, const struct iofd_acct *acct)
+{
+	struct iofd_domain *idomain, *failed;
+	struct iofd_pages *pages;
+	struct iofd_area *area;
+	unsigned long last;
+	int rc;
+
+	if (fixed_iova && check_add_overflow(*iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	/* Pin before taking any lock: it faults pages in and may sleep long */
+	pages = iofd_pages_pin(uptr, length >> PAGE_SHIFT,
+			       prot & IOMMU_WRITE, acct);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area) {
+		rc = -ENOMEM;
+		goto err_unpin;
+	}
+	area->pages = pages;
+	area->prot = prot;
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (length & (__iopt_iova_alignment(iopt) - 1))
+		rc = -EINVAL;
+	else if (!fixed_iova)
+		rc = iopt_alloc_iova(iopt, uptr, length, iova);
+	else if (*iova & (__iopt_iova_alignment(iopt) - 1))
+		rc = -EINVAL;
+	else
+		rc = iopt_check_iova(iopt, *iova, last);
+	if (rc)
+		goto err_unlock;
+	area->node.start = *iova;
+	area->node.last = *iova + length - 1;
+
+	list_for_each_entry(idomain, &iopt->domains, item) {
+		rc = iopt_area_map(area, idomain->domain);
+		if (rc) {
+			failed = idomain;
+			goto err_unmap;
+		}
+	}
+	interval_tree_insert(&area->node, &iopt->areas);
+	iopt->nr_areas++;
+	iopt->nr_pinned += pages->npages;
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+	return 0;
+
+err_unmap:
+	/* The area is the only one on this list: a flush per domain */
+	INIT_LIST_HEAD(&area->unmap_item);
+	list_for_each_entry(idomain, &iopt->domains, item) {
+		LIST_HEAD(one);
+
+		if (idomain == failed)
+			break;
+		list_add(&area->unmap_item, &one);
+		iopt_unmap_domain(idomain->domain, &one);
+		list_del(&area->unmap_item);
+	}
+err_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+	kfree(area);
+err_unpin:
+	iofd_pages_unpin(pages);
+	return rc;
+}
+
+/**
+ * iopt_unmap - unmap every mapping within [iova, last]
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the range
+ * @last: last IOVA of the range, inclusive
+ * @unmapped: out: bytes that were mapped in the range
+ *
+ * A range that would cut a mapping in two fails and changes nothing.
+ *
+ * Return: 0, -EINVAL if the range splits a mapping, -ENOENT if nothing
+ * is mapped in it.
+ */
+int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
+	       unsigned long last, unsigned long *unmapped)
+{
+	struct iofd_domain *idomain;
+	struct iofd_area *area, *next;
+	LIST_HEAD(list);
+
+	*unmapped = 0;
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	for_each_area(area, iopt, iova, last) {
+		if (area->node.start < iova || area->node.last > last) {
+			up_write(&iopt->iova_rwsem);
+			up_read(&iopt->domains_rwsem);
+			return -EINVAL;
+		}
+		list_add_tail(&area->unmap_item, &list);
+	}
+	if (list_empty(&list)) {
+		up_write(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
+		return -ENOENT;
+	}
+	list_for_each_entry(area, &list, unmap_item) {
+		interval_tree_remove(&area->node, &iopt->areas);
+		iopt->nr_areas--;
+		iopt->nr_pinned -= area->pages->npages;
+	}
+	list_for_each_entry(idomain, &iopt->domains, item)
+		iopt_unmap_domain(idomain->domain, &list);
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+
+	/* Every IOTLB is flushed: the memory can go back */
+	list_for_each_entry_safe(area, next, &list, unmap_item) {
+		*unmapped += iofd_area_length(area);
+		iofd_pages_unpin(area->pages);
+		kfree(area);
+	}
+	return 0;
+}
+
+/**
+ * iopt_destroy - release everything an IOVA space holds
+ * @iopt: the IOVA space; no domain may be attached any more
+ */
+void iopt_destroy(struct iofd_iopt *iopt)
+{
+	unsigned long unmapped;
+
+	WARN_ON(!list_empty(&iopt->domains));
+	iopt_unmap(iopt, 0, ULONG_MAX, &unmapped);
+	WARN_ON(!RB_EMPTY_ROOT(&iopt->reserved.rb_root));
+}
+
+struct iofd_reserved {
+	struct interval_tree_node node;
+	void *owner;
+};
+
+/**
+ * iopt_reserve_dev_regions - keep @dev's reserved regions out of reach
+ * @iopt: the IOVA space
+ * @dev: the device about to use it
+ * @owner: tag for iopt_unreserve()
+ *
+ * A device's IOMMU can reserve IOVA for its own use (the MSI doorbell
+ * window on x86, RMRRs): MAP must stay out of it, and the device cannot
+ * join if something is mapped there already.
+ *
+ * Return: 0, -EADDRINUSE if a region is mapped, -ENOMEM.
+ */
+int iopt_reserve_dev_regions(struct iofd_iopt *iopt, struct device *dev,
+			     void *owner)
+{
+	struct iommu_resv_region *resv;
+	struct iofd_reserved *r;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+
+	iommu_get_resv_regions(dev, &regions);
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry(resv, &regions, list) {
+		unsigned long last;
+
+		if (!resv->length ||
+		    check_add_overflow((unsigned long)resv->start,
+				       resv->length - 1, &last)) {
+			/* Beyond what an unsigned long IOVA can reach */
+			continue;
+		}
+		if (iofd_area_first(iopt, resv->start, last)) {
+			rc = -EADDRINUSE;
+			break;
+		}
+		r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+		if (!r) {
+			rc = -ENOMEM;
+			break;
+		}
+		r->owner = owner;
+		r->node.start = resv->start;
+		r->node.last = last;
+		interval_tree_insert(&r->node, &iopt->reserved);
+	}
+	up_write(&iopt->iova_rwsem);
+	iommu_put_resv_regions(dev, &regions);
+	if (rc)
+		iopt_unreserve(iopt, owner);
+	return rc;
+}
+
+/**
+ * iopt_unreserve - drop the regions iopt_reserve_dev_regions() added
+ * @iopt: the IOVA space
+ * @owner: the tag they were added with
+ */
+void iopt_unreserve(struct iofd_iopt *iopt, void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	down_write(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(&iopt->reserved, 0, ULONG_MAX);
+	     node; node = next) {
+		struct iofd_reserved *r =
+			container_of(node, struct iofd_reserved, node);
+
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (r->owner != owner)
+			continue;
+		interval_tree_remove(&r->node, &iopt->reserved);
+		kfree(r);
+	}
+	up_write(&iopt->iova_rwsem);
+}
+
+/**
+ * iopt_fill_domain - make a new domain mirror the IOVA space
+ * @iopt: the IOVA space
+ * @domain: a domain no device uses yet
+ *
+ * Return: 0, -EADDRINUSE if something mapped lies outside the domain's
+ * aperture, or the IOMMU driver's error; on failure @domain is empty.
+ */
+int iopt_fill_domain(struct iofd_iopt *iopt, struct iommu_domain *domain)
+{
+	struct iommu_domain_geometry *geo = &domain->geometry;
+	struct iofd_area *area;
+	LIST_HEAD(done);
+	int rc = 0;
+
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+
+	down_read(&iopt->iova_rwsem);
+	for_each_area(area, iopt, 0, ULONG_MAX) {
+		if (geo->force_aperture &&
+		    (area->node.start < geo->aperture_start ||
+		     area->node.last > geo->aperture_end)) {
+			rc = -EADDRINUSE;
+			break;
+		}
+		rc = iopt_area_map(area, domain);
+		if (rc)
+			break;
+		list_add_tail(&area->unmap_item, &done);
+	}
+	if (rc && !list_empty(&done))
+		iopt_unmap_domain(domain, &done);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef __IOFD_IO_PAGETABLE_H
+#define __IOFD_IO_PAGETABLE_H
+
+#include <linux/interval_tree.h>
+#include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+
+struct device;
+struct iommu_domain;
+struct user_struct;
+
+/*
+ * struct iofd_acct - who pays for pinned pages, and how much it may pin
+ * @user: charged in user->locked_vm, the counter RLIMIT_MEMLOCK limits
+ *	for io_uring and RDMA too
+ * @limit: the most @user may have locked, in pages; ULONG_MAX for none
+ */
+struct iofd_acct {
+	struct user_struct *user;
+	unsigned long limit;
+};
+
+/* A run of physically contiguous pinned pages */
+struct iofd_pfn_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/*
+ * struct iofd_pages - the pages one MAP pinned, as physically contiguous
+ * runs, so that unmap needs no walk of any I/O page table to find what
+ * to unpin and map can hand each run to the IOMMU driver whole (which
+ * then uses the largest page size that fits).
+ */
+struct iofd_pages {
+	struct user_struct *user;
+	unsigned long npages;
+	bool writable;
+	unsigned int nr_runs;
+	unsigned int max_runs;
+	struct iofd_pfn_run *runs;
+};
+
+struct iofd_pages *iofd_pages_pin(unsigned long uptr, unsigned long npages,
+				  bool writable, const struct iofd_acct *acct);
+void iofd_pages_unpin(struct iofd_pages *pages);
+
+/*
+ * struct iofd_area - one mapping: [node.start, node.last] -> @pages
+ * @node: its IOVA range; last is inclusive
+ * @pages: the memory, pinned
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @unmap_item: on the list of an unmap in progress, once out of the tree
+ */
+struct iofd_area {
+	struct interval_tree_node node;
+	struct iofd_pages *pages;
+	int prot;
+	struct list_head unmap_item;
+};
+
+/*
+ * struct iofd_domain - an I/O page table that mirrors an IOVA space
+ * @item: in iofd_iopt.domains
+ * @domain: the IOMMU driver's page table
+ * @users: groups attached to it
+ */
+struct iofd_domain {
+	struct list_head item;
+	struct iommu_domain *domain;
+	unsigned int users;
+};
+
+/*
+ * struct iofd_iopt - an IOVA space and the I/O page tables that mirror it
+ *
+ * Lock order: @domains_rwsem -> @iova_rwsem. @domains_rwsem is held for
+ * write to change @domains (and the users of one), and for read by every
+ * walk of @domains. @iova_rwsem is held for write to change @areas or
+ * @reserved, and for read to walk them. MAP and UNMAP hold both (read,
+ * write) so that every domain always mirrors @areas exactly; attach
+ * holds @domains_rwsem for write while it fills a new domain.
+ */
+struct iofd_iopt {
+	struct rw_semaphore domains_rwsem;
+	struct rw_semaphore iova_rwsem;
+	struct list_head domains;
+	struct rb_root_cached areas;
+	struct rb_root_cached reserved;
+	unsigned long nr_areas;
+	unsigned long nr_pinned;
+};
+
+void iopt_init(struct iofd_iopt *iopt);
+void iopt_destroy(struct iofd_iopt *iopt);
+
+unsigned long iopt_iova_alignment(struct iofd_iopt *iopt);
+int iopt_iova_ranges(struct iofd_iopt *iopt,
+		     int (*fn)(unsigned long start, unsigned long last,
+			       void *arg),
+		     void *arg);
+int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
+		  unsigned long uptr, unsigned long length, int prot,
+		  bool fixed_iova, const struct iofd_acct *acct);
+int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
+	       unsigned long last, unsigned long *unmapped);
+
+/* For attach: the caller holds domains_rwsem for write */
+int iopt_reserve_dev_regions(struct iofd_iopt *iopt, struct device *dev,
+			     void *owner);
+void iopt_unreserve(struct iofd_iopt *iopt, void *owner);
+int iopt_fill_domain(struct iofd_iopt *iopt, struct iommu_domain *domain);
+
+#endif
