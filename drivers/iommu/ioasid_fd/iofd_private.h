@@ -47,6 +47,9 @@ enum iofd_object_type {
 	IOFD_OBJ_NONE,
 	IOFD_OBJ_ANY = IOFD_OBJ_NONE,
 	IOFD_OBJ_IOASID,
+#ifdef CONFIG_IOASID_FD_TEST
+	IOFD_OBJ_MOCK_DEVICE,
+#endif
 	IOFD_OBJ_MAX,
 };
 
@@ -120,7 +123,23 @@ void iofd_ctx_groups_destroy(struct iofd_ctx *ictx);
 struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 				       struct device *dev, bool ctx_ref);
 
-/* Fault injection where failslab cannot reach: none yet */
+/*
+ * Fault injection where failslab cannot reach (GUP, IOMMU driver calls),
+ * for the selftests' fail_nth sweep; nothing without the test Kconfig.
+ */
+#ifdef CONFIG_IOASID_FD_TEST
+extern struct fault_attr iofd_fail_attr;
+
+static inline bool iofd_should_fail(void)
+{
+	return should_fail(&iofd_fail_attr, 1);
+}
+
+int iofd_test(struct iofd_ucmd *ucmd);
+void iofd_selftest_destroy(struct iofd_object *obj);
+int __init iofd_test_init(void);
+void iofd_test_exit(void);
+#else
 static inline bool iofd_should_fail(void)
 {
 	return false;
@@ -134,6 +153,7 @@ static inline int iofd_test_init(void)
 static inline void iofd_test_exit(void)
 {
 }
+#endif
 
 /*
  * Invariants too expensive to check in production: assertions under the

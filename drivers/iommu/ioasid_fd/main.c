@@ -7,7 +7,8 @@
  * the context: it can be passed to another process and keeps working
  * there, and the context dies with the file's last reference.
  *
- * Objects: what userspace creates (IOASIDs) lives in a per-context xarray under a u32 ID that is never 0.
+ * Objects: what userspace creates (IOASIDs; with the selftest mock, mock
+ * devices) lives in a per-context xarray under a u32 ID that is never 0.
  * Creation is two-phase: the ID is reserved first (a lookup cannot see
  * it), everything that can fail is done, and only then is the object
  * published; a published object is destroyed only by DESTROY or close.
@@ -37,6 +38,9 @@
 #include <uapi/linux/ioasid_fd.h>
 
 #include "iofd_private.h"
+#ifdef CONFIG_IOASID_FD_TEST
+#include "iofd_test.h"
+#endif
 
 struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
 				       enum iofd_object_type type)
@@ -107,6 +111,11 @@ static void iofd_object_destroy(struct iofd_object *obj)
 	case IOFD_OBJ_IOASID:
 		iofd_ioasid_destroy(obj);
 		break;
+#ifdef CONFIG_IOASID_FD_TEST
+	case IOFD_OBJ_MOCK_DEVICE:
+		iofd_selftest_destroy(obj);
+		break;
+#endif
 	default:
 		WARN_ON(true);
 	}
@@ -255,6 +264,9 @@ union iofd_ucmd_buffer {
 	struct ioasid_iova_ranges iova_ranges;
 	struct ioasid_map map;
 	struct ioasid_unmap unmap;
+#ifdef CONFIG_IOASID_FD_TEST
+	struct ioasid_test_cmd test;
+#endif
 };
 
 struct iofd_ioctl_op {
@@ -290,6 +302,9 @@ static const struct iofd_ioctl_op iofd_ioctl_ops[] = {
 	IOCTL_OP(IOASID_MAP, iofd_ioasid_map, struct ioasid_map, iova),
 	IOCTL_OP(IOASID_UNMAP, iofd_ioasid_unmap, struct ioasid_unmap,
 		 out_length),
+#ifdef CONFIG_IOASID_FD_TEST
+	IOCTL_OP(IOASID_TEST, iofd_test, struct ioasid_test_cmd, last),
+#endif
 };
 
 static long iofd_fops_ioctl(struct file *filp, unsigned int cmd,

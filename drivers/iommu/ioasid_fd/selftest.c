@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The selftest mock: two fake IOMMUs, fake devices behind them, and the
+ * IOASID_TEST ioctl that drives them. Built only with
+ * CONFIG_IOASID_FD_TEST.
+ *
+ * The mock IOMMUs are real IOMMU driver instances, registered with the
+ * IOMMU core, so that the code under test takes the same path for a
+ * mock device as for a PCI device behind VT-d: DMA ownership, groups,
+ * iommu_paging_domain_alloc(), attach and replace, reserved regions, the
+ * blocking domain. Mock devices are platform devices whose fwspec names
+ * a mock IOMMU (on x86 the IOMMU core finds VT-d for devices without
+ * one). The two mock IOMMUs differ in aperture, page sizes and reserved
+ * window, and refuse each other's domains, so an IOASID with a device on
+ * each keeps two domains.
+ *
+ * A mock domain's page table is an xarray of 4KiB entries. It counts the
+ * calls it gets (map, unmap, IOTLB flush) and it checks the rule that
+ * matters most: when an IOTLB flush comes, every page unmapped since the
+ * last flush must still be pinned. A page found unpinned was given back
+ * while a device could still reach it through a stale IOTLB entry.
+ *
+ * The mock device "does DMA" by translating IOVAs through whatever domain
+ * its group is attached to right now, as hardware would.
+ */
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/platform_device.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <uapi/linux/ioasid_fd.h>
+
+#include "iofd_private.h"
+#include "iofd_test.h"
+
+DECLARE_FAULT_ATTR(iofd_fail_attr);
+static struct dentry *iofd_fail_dentry;
+
+#define MOCK_PAGE_SHIFT 12
+#define MOCK_PAGE_SIZE BIT(MOCK_PAGE_SHIFT)
+/* A mock PTE: the PFN, and IOMMU_READ/IOMMU_WRITE in the low bits */
+#define MOCK_PTE_PROT (IOMMU_READ | IOMMU_WRITE)
+#define MOCK_PTE_PFN_SHIFT 2
+
+struct mock_iommu {
+	struct iommu_device iommu;
+	struct fwnode_handle fwnode;
+	unsigned int index;
+	u64 aperture_last;
+	u64 resv_start;
+	u64 resv_last;
+	unsigned long pgsize_bitmap;
+};
+
+static struct mock_iommu mock_iommus[IOASID_MOCK_NUM_IOMMUS] = {
+	[IOASID_MOCK_IOMMU_A] = {
+		.index = IOASID_MOCK_IOMMU_A,
+		.aperture_last = IOASID_MOCK_A_LAST,
+		.resv_start = IOASID_MOCK_A_RESV_START,
+		.resv_last = IOASID_MOCK_A_RESV_LAST,
+		.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+	},
+	[IOASID_MOCK_IOMMU_B] = {
+		.index = IOASID_MOCK_IOMMU_B,
+		.aperture_last = IOASID_MOCK_B_LAST,
+		.resv_start = IOASID_MOCK_B_RESV_START,
+		.resv_last = IOASID_MOCK_B_RESV_LAST,
+		.pgsize_bitmap = SZ_4K,
+	},
+};
+
+/*
+ * struct mock_domain - a mock I/O page table
+ * @lock: serializes changes to @pfns with the mock DMA that reads it
+ * @pfns: IOVA >> 12 -> PTE (xa_mk_value)
+ * @pending: PFNs unmapped since the last IOTLB flush
+ */
+struct mock_domain {
+	struct iommu_domain domain;
+	struct mock_iommu *iommu;
+	struct mutex lock;	/* @pfns against mock DMA */
+	struct xarray pfns;
+	struct xarray pending;
+	atomic64_t maps;
+	atomic64_t unmaps;
+	atomic64_t flushes;
+	atomic64_t late_unpins;
+	atomic64_t huge_maps;
+};
+
+static const struct iommu_domain_ops mock_domain_ops;
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	if (!domain || domain->ops != &mock_domain_ops)
+		return NULL;
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static struct mock_iommu *dev_to_mock_iommu(struct device *dev)
+{
+	struct iommu_fwspec *fwspec = dev_iommu_fwspec_get(dev);
+	unsigned int i;
+
+	if (!fwspec)
+		return NULL;
+	for (i = 0; i != ARRAY_SIZE(mock_iommus); i++)
+		if (fwspec->iommu_fwnode == &mock_iommus[i].fwnode)
+			return &mock_iommus[i];
+	return NULL;
+}
+
+static int mock_blocking_attach(struct iommu_domain *domain,
+				struct device *dev)
+{
+	return 0;
+}
+
+static struct iommu_domain mock_blocking_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &(const struct iommu_domain_ops){
+		.attach_dev = mock_blocking_attach,
+	},
+};
+
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct mock_iommu *iommu = dev_to_mock_iommu(dev);
+	struct mock_domain *mock;
+
+	if (!iommu)
+		return ERR_PTR(-ENODEV);
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return ERR_PTR(-ENOMEM);
+	mock->iommu = iommu;
+	mutex_init(&mock->lock);
+	xa_init(&mock->pfns);
+	xa_init(&mock->pending);
+	mock->domain.ops = &mock_domain_ops;
+	mock->domain.pgsize_bitmap = iommu->pgsize_bitmap;
+	mock->domain.geometry.aperture_start = 0;
+	mock->domain.geometry.aperture_end = iommu->aperture_last;
+	mock->domain.geometry.force_aperture = true;
+	return &mock->domain;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	/*
+	 * A domain may be freed with mappings once no device uses it, but
+	 * never with unmapped pages whose IOTLB flush did not come.
+	 */
+	WARN_ON(!xa_empty(&mock->pending));
+	xa_destroy(&mock->pfns);
+	xa_destroy(&mock->pending);
+	kfree(mock);
+}
+
+static int mock_domain_attach(struct iommu_domain *domain, struct device *dev)
+{
+	/* A mock IOMMU can only use its own page tables */
+	if (to_mock_domain(domain)->iommu != dev_to_mock_iommu(dev))
+		return -EINVAL;
+	return 0;
+}
+
+static int mock_domain_map_pages(struct iommu_domain *domain,
+				 unsigned long iova, phys_addr_t paddr,
+				 size_t pgsize, size_t pgcount, int prot,
+				 gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	unsigned long n = (pgsize * pgcount) >> MOCK_PAGE_SHIFT, i;
+	int rc = 0;
+
+	atomic64_inc(&mock->maps);
+	if (pgsize > MOCK_PAGE_SIZE)
+		atomic64_inc(&mock->huge_maps);
+
+	mutex_lock(&mock->lock);
+	for (i = 0; i != n; i++) {
+		unsigned long pte = ((PHYS_PFN(paddr) + i) << MOCK_PTE_PFN_SHIFT) |
+				    (prot & MOCK_PTE_PROT);
+
+		rc = xa_insert(&mock->pfns, (iova >> MOCK_PAGE_SHIFT) + i,
+			       xa_mk_value(pte), gfp);
+		/* Mapping over a mapping is a bug in the caller */
+		if (WARN_ON(rc == -EBUSY))
+			rc = -EEXIST;
+		if (rc)
+			break;
+	}
+	if (rc) {
+		while (i--)
+			xa_erase(&mock->pfns, (iova >> MOCK_PAGE_SHIFT) + i);
+	} else {
+		*mapped = pgsize * pgcount;
+	}
+	mutex_unlock(&mock->lock);
+	return rc;
+}
+
+static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
+				      unsigned long iova, size_t pgsize,
+				      size_t pgcount,
+				      struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	unsigned long n = (pgsize * pgcount) >> MOCK_PAGE_SHIFT, i;
+
+	atomic64_inc(&mock->unmaps);
+	mutex_lock(&mock->lock);
+	for (i = 0; i != n; i++) {
+		void *pte = xa_erase(&mock->pfns, (iova >> MOCK_PAGE_SHIFT) + i);
+
+		if (!pte)
+			break;
+		/* Remembered until the flush, when they must still be pinned */
+		xa_store(&mock->pending, xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT,
+			 xa_mk_value(1), GFP_KERNEL);
+	}
+	mutex_unlock(&mock->lock);
+	/* Gather without flushing, like a driver that can batch ranges */
+	iommu_iotlb_gather_add_range(gather, iova, i << MOCK_PAGE_SHIFT);
+	return i << MOCK_PAGE_SHIFT;
+}
+
+static void mock_domain_flush(struct mock_domain *mock)
+{
+	unsigned long pfn;
+	void *entry;
+
+	atomic64_inc(&mock->flushes);
+	mutex_lock(&mock->lock);
+	xa_for_each(&mock->pending, pfn, entry) {
+		if (!folio_maybe_dma_pinned(page_folio(pfn_to_page(pfn))))
+			atomic64_inc(&mock->late_unpins);
+		xa_erase(&mock->pending, pfn);
+	}
+	mutex_unlock(&mock->lock);
+}
+
+static void mock_domain_iotlb_sync(struct iommu_domain *domain,
+				   struct iommu_iotlb_gather *gather)
+{
+	mock_domain_flush(to_mock_domain(domain));
+}
+
+static void mock_domain_flush_iotlb_all(struct iommu_domain *domain)
+{
+	mock_domain_flush(to_mock_domain(domain));
+}
+
+static phys_addr_t mock_domain_iova_to_phys(struct iommu_domain *domain,
+					    dma_addr_t iova)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	void *pte = xa_load(&mock->pfns, iova >> MOCK_PAGE_SHIFT);
+
+	if (!pte)
+		return 0;
+	return PFN_PHYS(xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT) |
+	       (iova & (MOCK_PAGE_SIZE - 1));
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_domain_attach,
+	.map_pages = mock_domain_map_pages,
+	.unmap_pages = mock_domain_unmap_pages,
+	.iotlb_sync = mock_domain_iotlb_sync,
+	.flush_iotlb_all = mock_domain_flush_iotlb_all,
+	.iova_to_phys = mock_domain_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	struct mock_iommu *iommu = dev_to_mock_iommu(dev);
+
+	return iommu ? &iommu->iommu : ERR_PTR(-ENODEV);
+}
+
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct mock_iommu *iommu = dev_to_mock_iommu(dev);
+	struct iommu_resv_region *region;
+
+	region = iommu_alloc_resv_region(iommu->resv_start,
+					 iommu->resv_last - iommu->resv_start + 1,
+					 0, IOMMU_RESV_MSI, GFP_KERNEL);
+	if (region)
+		list_add_tail(&region->list, head);
+}
+
+static const struct iommu_ops mock_ops = {
+	/* The blocked domain doubles as the default: no DMA API on mocks */
+	.default_domain = &mock_blocking_domain,
+	.blocked_domain = &mock_blocking_domain,
+	.owner = THIS_MODULE,
+	.pgsize_bitmap = SZ_4K,
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.device_group = generic_device_group,
+	.probe_device = mock_probe_device,
+	.get_resv_regions = mock_get_resv_regions,
+	.default_domain_ops = &mock_domain_ops,
+};
+
+/*
+ * struct iofd_mock_device - a mock device bound to the context
+ * @obj: the object header; the ID is what IOASID_TEST and DESTROY take
+ * @pdev: the platform device the IOMMU core sees
+ * @idev: its binding through the driver API
+ */
+struct iofd_mock_device {
+	struct iofd_object obj;
+	struct platform_device *pdev;
+	struct iofd_device *idev;
+};
+
+static struct iofd_mock_device *iofd_get_mock(struct iofd_ctx *ictx, u32 id)
+{
+	struct iofd_object *obj;
+
+	obj = iofd_get_object(ictx, id, IOFD_OBJ_MOCK_DEVICE);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iofd_mock_device, obj);
+}
+
+static struct platform_device *mock_pdev_create(struct mock_iommu *iommu)
+{
+	struct platform_device *pdev;
+	struct iommu_group *group;
+	int rc;
+
+	pdev = platform_device_alloc("iofd_mock", PLATFORM_DEVID_AUTO);
+	if (!pdev)
+		return ERR_PTR(-ENOMEM);
+	/* How the IOMMU core will find the mock IOMMU for this device */
+	mutex_lock(&iommu_probe_device_lock);
+	rc = iommu_fwspec_init(&pdev->dev, &iommu->fwnode);
+	mutex_unlock(&iommu_probe_device_lock);
+	if (rc)
+		goto err_put;
+	rc = platform_device_add(pdev);
+	if (rc)
+		goto err_put;
+	/* The IOMMU core probes it from the platform bus notifier */
+	group = iommu_group_get(&pdev->dev);
+	if (!group) {
+		platform_device_unregister(pdev);
+		return ERR_PTR(-ENODEV);
+	}
+	iommu_group_put(group);
+	return pdev;
+
+err_put:
+	platform_device_put(pdev);
+	return ERR_PTR(rc);
+}
+
+static int iofd_test_mock_device(struct iofd_ucmd *ucmd,
+				 struct ioasid_test_cmd *cmd)
+{
+	struct iofd_mock_device *mock;
+	int rc;
+
+	if (cmd->mock_device.iommu >= IOASID_MOCK_NUM_IOMMUS)
+		return -EINVAL;
+
+	mock = iofd_object_alloc(ucmd->ictx, mock, IOFD_OBJ_MOCK_DEVICE);
+	if (IS_ERR(mock))
+		return PTR_ERR(mock);
+
+	mock->pdev = mock_pdev_create(&mock_iommus[cmd->mock_device.iommu]);
+	if (IS_ERR(mock->pdev)) {
+		rc = PTR_ERR(mock->pdev);
+		goto err_abort;
+	}
+	/* The context owns the mock: it must not hold the context alive */
+	mock->idev = __iofd_device_bind(ucmd->ictx, &mock->pdev->dev, false);
+	if (IS_ERR(mock->idev)) {
+		rc = PTR_ERR(mock->idev);
+		goto err_unregister;
+	}
+
+	cmd->mock_device.out_device_id = mock->obj.id;
+	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto err_unbind;
+	iofd_object_finalize(ucmd->ictx, &mock->obj);
+	return 0;
+
+err_unbind:
+	iofd_device_unbind(mock->idev);
+err_unregister:
+	platform_device_unregister(mock->pdev);
+err_abort:
+	iofd_object_abort(ucmd->ictx, &mock->obj);
+	return rc;
+}
+
+void iofd_selftest_destroy(struct iofd_object *obj)
+{
+	struct iofd_mock_device *mock =
+		container_of(obj, struct iofd_mock_device, obj);
+
+	iofd_device_unbind(mock->idev);
+	platform_device_unregister(mock->pdev);
+}
+
+/* Check that every domain of the IOASID maps [iova, iova + length) to uptr */
+static int iofd_test_check_map(struct iofd_ucmd *ucmd,
+			       struct ioasid_test_cmd *cmd)
+{
+	unsigned long uptr = cmd->check_map.uptr;
+	unsigned long iova = cmd->check_map.iova;
+	unsigned long length = cmd->check_map.length;
+	struct iofd_domain *idomain;
+	struct iofd_ioasid *ioasid;
+	unsigned long off;
+	int rc = 0;
+
+	if (!PAGE_ALIGNED(uptr) || !PAGE_ALIGNED(iova) ||
+	    !PAGE_ALIGNED(length) || iova + length < iova)
+		return -EINVAL;
+
+	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->id);
+	if (IS_ERR(ioasid))
+		return PTR_ERR(ioasid);
+
+	down_read(&ioasid->iopt.domains_rwsem);
+	for (off = 0; off != length && !rc; off += PAGE_SIZE) {
+		struct page *page;
+
+		if (get_user_pages_fast(uptr + off, 1, 0, &page) != 1) {
+			rc = -EFAULT;
+			break;
+		}
+		list_for_each_entry(idomain, &ioasid->iopt.domains, item) {
+			if (iommu_iova_to_phys(idomain->domain, iova + off) !=
+			    page_to_phys(page)) {
+				rc = -EINVAL;
+				break;
+			}
+		}
+		put_page(page);
+	}
+	up_read(&ioasid->iopt.domains_rwsem);
+	iofd_put_object(&ioasid->obj);
+	return rc;
+}
+
+/* How many pages of a user range are pinned for DMA (by anyone) */
+static int iofd_test_pinned(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
+{
+	unsigned long uptr = cmd->pinned.uptr, off;
+	u64 pinned = 0;
+
+	if (!PAGE_ALIGNED(uptr) || !PAGE_ALIGNED(cmd->pinned.length))
+		return -EINVAL;
+	for (off = 0; off < cmd->pinned.length; off += PAGE_SIZE) {
+		struct page *page;
+
+		/* A plain reference: it does not count as a pin */
+		if (get_user_pages_fast(uptr + off, 1, 0, &page) != 1)
+			return -EFAULT;
+		if (folio_maybe_dma_pinned(page_folio(page)))
+			pinned++;
+		put_page(page);
+	}
+	cmd->pinned.out_pinned = pinned;
+	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * A device access through the I/O page table the mock device's group is
+ * attached to now. A blocked group, a missing entry or a missing
+ * permission is a DMA fault: -ENXIO, -ENXIO, -EPERM.
+ */
+static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
+{
+	bool write = cmd->dma.flags & IOASID_TEST_DMA_WRITE;
+	unsigned long iova = cmd->dma.iova, done = 0;
+	unsigned long length = cmd->dma.length;
+	struct iofd_mock_device *mdev;
+	struct mock_domain *mock;
+	u8 *buf;
+	int rc = 0;
+
+	if (cmd->dma.flags & ~IOASID_TEST_DMA_WRITE || cmd->dma.__reserved)
+		return -EOPNOTSUPP;
+	if (!length || length > SZ_1M || iova + length < iova)
+		return -EINVAL;
+
+	buf = kvzalloc(length, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (write && copy_from_user(buf, u64_to_user_ptr(cmd->dma.uptr),
+				    length)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+
+	mdev = iofd_get_mock(ucmd->ictx, cmd->id);
+	if (IS_ERR(mdev)) {
+		rc = PTR_ERR(mdev);
+		goto out_free;
+	}
+
+	/* The tests do not race DMA with detach: no reference is needed */
+	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	if (!mock) {
+		rc = -ENXIO;
+		goto out_put;
+	}
+	mutex_lock(&mock->lock);
+	while (done != length) {
+		unsigned long cur = iova + done;
+		unsigned long offset = cur & (MOCK_PAGE_SIZE - 1);
+		unsigned long n = min(length - done, MOCK_PAGE_SIZE - offset);
+		void *pte = xa_load(&mock->pfns, cur >> MOCK_PAGE_SHIFT);
+		unsigned long pfn;
+		void *kaddr;
+
+		if (!pte) {
+			rc = -ENXIO;
+			break;
+		}
+		if (!(xa_to_value(pte) & (write ? IOMMU_WRITE : IOMMU_READ))) {
+			rc = -EPERM;
+			break;
+		}
+		pfn = xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT;
+		kaddr = kmap_local_pfn(pfn);
+		if (write)
+			memcpy(kaddr + offset, buf + done, n);
+		else
+			memcpy(buf + done, kaddr + offset, n);
+		kunmap_local(kaddr);
+		done += n;
+	}
+	mutex_unlock(&mock->lock);
+	if (!rc && !write &&
+	    copy_to_user(u64_to_user_ptr(cmd->dma.uptr), buf, length))
+		rc = -EFAULT;
+out_put:
+	iofd_put_object(&mdev->obj);
+out_free:
+	kvfree(buf);
+	return rc;
+}
+
+static u64 mock_stat(atomic64_t *stat, bool reset)
+{
+	return reset ? atomic64_xchg(stat, 0) : atomic64_read(stat);
+}
+
+static int iofd_test_domain_stats(struct iofd_ucmd *ucmd,
+				  struct ioasid_test_cmd *cmd)
+{
+	bool reset = cmd->domain_stats.flags & IOASID_TEST_STATS_RESET;
+	struct iofd_mock_device *mdev;
+	struct mock_domain *mock;
+	int rc;
+
+	if (cmd->domain_stats.flags & ~IOASID_TEST_STATS_RESET ||
+	    cmd->domain_stats.__reserved)
+		return -EOPNOTSUPP;
+
+	mdev = iofd_get_mock(ucmd->ictx, cmd->id);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	if (!mock) {
+		rc = -ENOENT;
+		goto out_put;
+	}
+	cmd->domain_stats.out_maps = mock_stat(&mock->maps, reset);
+	cmd->domain_stats.out_unmaps = mock_stat(&mock->unmaps, reset);
+	cmd->domain_stats.out_flushes = mock_stat(&mock->flushes, reset);
+	cmd->domain_stats.out_late_unpins = mock_stat(&mock->late_unpins, reset);
+	cmd->domain_stats.out_huge_maps = mock_stat(&mock->huge_maps, reset);
+	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iofd_put_object(&mdev->obj);
+	return rc;
+}
+
+static int iofd_test_ioasid_stats(struct iofd_ucmd *ucmd,
+				  struct ioasid_test_cmd *cmd)
+{
+	struct iofd_domain *idomain;
+	struct iofd_ioasid *ioasid;
+	u64 domains = 0;
+
+	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->id);
+	if (IS_ERR(ioasid))
+		return PTR_ERR(ioasid);
+	down_read(&ioasid->iopt.domains_rwsem);
+	list_for_each_entry(idomain, &ioasid->iopt.domains, item)
+		domains++;
+	down_read(&ioasid->iopt.iova_rwsem);
+	cmd->ioasid_stats.out_domains = domains;
+	cmd->ioasid_stats.out_mappings = ioasid->iopt.nr_areas;
+	cmd->ioasid_stats.out_pinned = ioasid->iopt.nr_pinned;
+	up_read(&ioasid->iopt.iova_rwsem);
+	up_read(&ioasid->iopt.domains_rwsem);
+	iofd_put_object(&ioasid->obj);
+	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int iofd_test_memlock(struct iofd_ucmd *ucmd,
+			     struct ioasid_test_cmd *cmd)
+{
+	if (cmd->memlock.flags & ~IOASID_TEST_MEMLOCK_SET ||
+	    cmd->memlock.__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->memlock.flags & IOASID_TEST_MEMLOCK_SET)
+		WRITE_ONCE(ucmd->ictx->test_memlock_pages, cmd->memlock.pages);
+	cmd->memlock.out_locked = atomic_long_read(&current_user()->locked_vm);
+	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int iofd_test(struct iofd_ucmd *ucmd)
+{
+	struct ioasid_test_cmd *cmd = ucmd->cmd;
+	struct iofd_mock_device *mdev;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOASID_TEST_OP_MOCK_DEVICE:
+		return iofd_test_mock_device(ucmd, cmd);
+	case IOASID_TEST_OP_ATTACH:
+		if (cmd->attach.__reserved)
+			return -EOPNOTSUPP;
+		mdev = iofd_get_mock(ucmd->ictx, cmd->id);
+		if (IS_ERR(mdev))
+			return PTR_ERR(mdev);
+		rc = iofd_device_attach(mdev->idev, cmd->attach.ioasid,
+					cmd->attach.label, NULL);
+		iofd_put_object(&mdev->obj);
+		return rc;
+	case IOASID_TEST_OP_DETACH:
+		mdev = iofd_get_mock(ucmd->ictx, cmd->id);
+		if (IS_ERR(mdev))
+			return PTR_ERR(mdev);
+		rc = iofd_device_detach(mdev->idev);
+		iofd_put_object(&mdev->obj);
+		return rc;
+	case IOASID_TEST_OP_CHECK_MAP:
+		return iofd_test_check_map(ucmd, cmd);
+	case IOASID_TEST_OP_PINNED:
+		return iofd_test_pinned(ucmd, cmd);
+	case IOASID_TEST_OP_DMA:
+		return iofd_test_dma(ucmd, cmd);
+	case IOASID_TEST_OP_DOMAIN_STATS:
+		return iofd_test_domain_stats(ucmd, cmd);
+	case IOASID_TEST_OP_IOASID_STATS:
+		return iofd_test_ioasid_stats(ucmd, cmd);
+	case IOASID_TEST_OP_MEMLOCK:
+		return iofd_test_memlock(ucmd, cmd);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+int __init iofd_test_init(void)
+{
+	unsigned int i;
+	int rc;
+
+	iofd_fail_dentry = fault_create_debugfs_attr("fail_ioasid_fd", NULL,
+						     &iofd_fail_attr);
+	for (i = 0; i != ARRAY_SIZE(mock_iommus); i++) {
+		struct mock_iommu *iommu = &mock_iommus[i];
+
+		fwnode_init(&iommu->fwnode, NULL);
+		rc = iommu_device_sysfs_add(&iommu->iommu, NULL, NULL,
+					    "iofd_mock%u", i);
+		if (rc)
+			goto err_unregister;
+		iommu->iommu.fwnode = &iommu->fwnode;
+		rc = iommu_device_register(&iommu->iommu, &mock_ops, NULL);
+		if (rc) {
+			iommu_device_sysfs_remove(&iommu->iommu);
+			goto err_unregister;
+		}
+	}
+	return 0;
+
+err_unregister:
+	while (i--) {
+		iommu_device_unregister(&mock_iommus[i].iommu);
+		iommu_device_sysfs_remove(&mock_iommus[i].iommu);
+	}
+	debugfs_remove_recursive(iofd_fail_dentry);
+	return rc;
+}
+
+void iofd_test_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i != ARRAY_SIZE(mock_iommus); i++) {
+		iommu_device_unregister(&mock_iommus[i].iommu);
+		iommu_device_sysfs_remove(&mock_iommus[i].iommu);
+	}
+	debugfs_remove_recursive(iofd_fail_dentry);
+}
