@@ -18,6 +18,8 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages
+# A few 2MiB pages for the tests that map huge pages
+echo 16 > /proc/sys/vm/nr_hugepages
 
 . /rig.conf
 

@@ -12,8 +12,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <linux/ioasid_fd.h>
 
 #include "../kselftest_harness.h"
+#include "../../../../drivers/iommu/ioasid_fd/iofd_test.h"
 
 #define IOASID_DEV "/dev/ioasid"
 
@@ -83,5 +86,305 @@ static int _test_cmd_info(int fd, struct ioasid_info *info)
 }
 
 #define test_cmd_info(info) ASSERT_EQ(0, _test_cmd_info(self->fd, info))
+
+/* IOASID_DESTROY */
+static int _test_destroy(int fd, uint32_t id)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOASID_DESTROY, &cmd);
+}
+
+#define test_destroy(id) ASSERT_EQ(0, _test_destroy(self->fd, id))
+#define test_err_destroy(_errno, id) \
+	EXPECT_ERRNO(_errno, _test_destroy(self->fd, id))
+
+/* IOASID_ALLOC */
+static int _test_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioctl(fd, IOASID_ALLOC, &cmd);
+	if (!rc && id)
+		*id = cmd.out_ioasid;
+	return rc;
+}
+
+#define test_alloc(id) ASSERT_EQ(0, _test_alloc(self->fd, id))
+
+/* IOASID_IOVA_RANGES: fill @ranges (up to *@num), set *@num to the total */
+static int _test_iova_ranges(int fd, uint32_t ioasid,
+			     struct ioasid_iova_range *ranges, uint32_t *num,
+			     uint64_t *align)
+{
+	struct ioasid_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioasid = ioasid,
+		.num_ranges = *num,
+		.ranges = (uintptr_t)ranges,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOASID_IOVA_RANGES, &cmd);
+	*num = cmd.num_ranges;
+	if (align)
+		*align = cmd.out_iova_alignment;
+	return rc;
+}
+
+/* IOASID_MAP */
+static int _test_map(int fd, uint32_t ioasid, void *buf, uint64_t length,
+		     uint64_t *iova, uint32_t flags)
+{
+	struct ioasid_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid = ioasid,
+		.user_va = (uintptr_t)buf,
+		.length = length,
+		.iova = iova ? *iova : 0,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOASID_MAP, &cmd);
+	if (!rc && iova)
+		*iova = cmd.iova;
+	return rc;
+}
+
+#define MAP_RW (IOASID_MAP_READ | IOASID_MAP_WRITE)
+#define MAP_FIXED_RW (IOASID_MAP_FIXED_IOVA | MAP_RW)
+
+/* Map @buf at the fixed IOVA @iova, read/write */
+#define test_map_fixed(ioasid, buf, length, iova)                             \
+	({                                                                    \
+		uint64_t __iova = (iova);                                     \
+		ASSERT_EQ(0, _test_map(self->fd, ioasid, buf, length,        \
+				       &__iova, MAP_FIXED_RW));               \
+	})
+#define test_err_map_fixed(_errno, ioasid, buf, length, iova)                 \
+	({                                                                    \
+		uint64_t __iova = (iova);                                     \
+		EXPECT_ERRNO(_errno, _test_map(self->fd, ioasid, buf, length, \
+					       &__iova, MAP_FIXED_RW));       \
+	})
+
+/* IOASID_UNMAP; @unmapped may be NULL */
+static int _test_unmap(int fd, uint32_t ioasid, uint64_t iova,
+		       uint64_t length, uint32_t flags, uint64_t *unmapped)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid = ioasid,
+		.iova = iova,
+		.length = length,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOASID_UNMAP, &cmd);
+	if (!rc && unmapped)
+		*unmapped = cmd.out_length;
+	return rc;
+}
+
+#define test_unmap(ioasid, iova, length)                                      \
+	({                                                                    \
+		uint64_t __unmapped;                                          \
+		ASSERT_EQ(0, _test_unmap(self->fd, ioasid, iova, length, 0,  \
+					 &__unmapped));                       \
+		ASSERT_EQ(length, __unmapped);                                \
+	})
+#define test_err_unmap(_errno, ioasid, iova, length)                          \
+	EXPECT_ERRNO(_errno, _test_unmap(self->fd, ioasid, iova, length, 0,   \
+					 NULL))
+
+/* IOASID_TEST */
+static int _test_cmd(int fd, struct ioasid_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOASID_TEST, cmd);
+}
+
+static int _test_mock_device(int fd, uint32_t iommu, uint32_t *id)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_MOCK_DEVICE,
+		.mock_device = { .iommu = iommu },
+	};
+	int rc;
+
+	rc = _test_cmd(fd, &cmd);
+	if (!rc && id)
+		*id = cmd.mock_device.out_device_id;
+	return rc;
+}
+
+#define test_mock_device(iommu, id) \
+	ASSERT_EQ(0, _test_mock_device(self->fd, iommu, id))
+
+static int _test_attach(int fd, uint32_t dev, uint32_t ioasid, uint64_t label)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_ATTACH,
+		.id = dev,
+		.attach = { .ioasid = ioasid, .label = label },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+#define test_attach(dev, ioasid, label) \
+	ASSERT_EQ(0, _test_attach(self->fd, dev, ioasid, label))
+#define test_err_attach(_errno, dev, ioasid, label) \
+	EXPECT_ERRNO(_errno, _test_attach(self->fd, dev, ioasid, label))
+
+static int _test_detach(int fd, uint32_t dev)
+{
+	struct ioasid_test_cmd cmd = { .op = IOASID_TEST_OP_DETACH, .id = dev };
+
+	return _test_cmd(fd, &cmd);
+}
+
+#define test_detach(dev) ASSERT_EQ(0, _test_detach(self->fd, dev))
+#define test_err_detach(_errno, dev) \
+	EXPECT_ERRNO(_errno, _test_detach(self->fd, dev))
+
+static int _test_check_map(int fd, uint32_t ioasid, uint64_t iova,
+			   void *buf, uint64_t length)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_CHECK_MAP,
+		.id = ioasid,
+		.check_map = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)buf },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+#define test_check_map(ioasid, iova, buf, length) \
+	ASSERT_EQ(0, _test_check_map(self->fd, ioasid, iova, buf, length))
+
+/* Pages of [buf, buf + length) pinned for DMA, or -1 */
+static int64_t _test_pinned(int fd, void *buf, uint64_t length)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_PINNED,
+		.pinned = { .uptr = (uintptr_t)buf, .length = length },
+	};
+
+	if (_test_cmd(fd, &cmd))
+		return -1;
+	return cmd.pinned.out_pinned;
+}
+
+#define test_pinned(buf, length, expected) \
+	ASSERT_EQ(expected, _test_pinned(self->fd, buf, length))
+
+static int _test_dma(int fd, uint32_t dev, uint64_t iova, void *buf,
+		     uint64_t length, bool write)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_DMA,
+		.id = dev,
+		.dma = { .iova = iova, .length = length, .uptr = (uintptr_t)buf,
+			 .flags = write ? IOASID_TEST_DMA_WRITE : 0 },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+/* The device reads memory at @iova into @buf */
+#define test_dma_read(dev, iova, buf, length) \
+	ASSERT_EQ(0, _test_dma(self->fd, dev, iova, buf, length, false))
+/* The device writes @buf to memory at @iova */
+#define test_dma_write(dev, iova, buf, length) \
+	ASSERT_EQ(0, _test_dma(self->fd, dev, iova, buf, length, true))
+#define test_err_dma(_errno, dev, iova, buf, length, write) \
+	EXPECT_ERRNO(_errno, _test_dma(self->fd, dev, iova, buf, length, write))
+
+static int _test_domain_stats(int fd, uint32_t dev, bool reset,
+			      struct ioasid_test_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = IOASID_TEST_OP_DOMAIN_STATS;
+	cmd->id = dev;
+	cmd->domain_stats.flags = reset ? IOASID_TEST_STATS_RESET : 0;
+	return _test_cmd(fd, cmd);
+}
+
+static int _test_ioasid_stats(int fd, uint32_t ioasid,
+			      struct ioasid_test_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = IOASID_TEST_OP_IOASID_STATS;
+	cmd->id = ioasid;
+	return _test_cmd(fd, cmd);
+}
+
+/* Number of I/O page tables @ioasid keeps, or -1 */
+static int64_t _test_domains(int fd, uint32_t ioasid)
+{
+	struct ioasid_test_cmd cmd;
+
+	if (_test_ioasid_stats(fd, ioasid, &cmd))
+		return -1;
+	return cmd.ioasid_stats.out_domains;
+}
+
+/* Set the fd's memlock limit (0: RLIMIT_MEMLOCK again) */
+static int _test_memlock_set(int fd, uint64_t pages)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_MEMLOCK,
+		.memlock = { .flags = IOASID_TEST_MEMLOCK_SET, .pages = pages },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+/* The caller's user's locked_vm, in pages, or -1 */
+static int64_t _test_locked(int fd)
+{
+	struct ioasid_test_cmd cmd = { .op = IOASID_TEST_OP_MEMLOCK };
+
+	if (_test_cmd(fd, &cmd))
+		return -1;
+	return cmd.memlock.out_locked;
+}
+
+/*
+ * Pages pinned with FOLL_PIN by anyone, from /proc/vmstat: what teardown
+ * compares with its value at setup to prove that nothing stayed pinned.
+ */
+static int64_t foll_pins(void)
+{
+	long long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f;
+
+	/* Fold the per-CPU counter deltas in first, or the sum is stale */
+	f = fopen("/proc/sys/vm/stat_refresh", "w");
+	if (!f)
+		return -1;
+	fputs("1", f);
+	fclose(f);
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -1;
+	return acquired - released;
+}
 
 #endif
