@@ -4,7 +4,7 @@
 # /init of the rig's initramfs. /rig.conf (written by scripts/vm.sh for
 # each boot) says what to do:
 #   RIG_MODE=check  run RIG_TESTS, report on /dev/ttyS1, power off
-#   RIG_MODE=run    run RIG_RUN (the demo) on the console, power off
+#   RIG_MODE=run    run RIG_RUN (the demo), report on /dev/ttyS1, power off
 #   RIG_MODE=shell  a shell on the console; exit to power off
 # The kernel console is /dev/ttyS0, so kernel messages never interleave
 # with the TAP stream the host parses.
@@ -50,6 +50,7 @@ check)
 	run_tests
 	;;
 run)
+	exec 1>/dev/ttyS1 2>&1
 	$RIG_RUN
 	echo "# rig: demo exited with $?"
 	;;
