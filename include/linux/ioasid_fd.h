@@ -8,6 +8,11 @@
  * kernel driver may use the device's IOMMU group any more), and attaches
  * and detaches it to IOASIDs as userspace asks. Unbinding detaches and
  * gives DMA ownership back. A bound device keeps the context alive.
+ *
+ * A driver that hands out a group's devices only together may claim the
+ * whole group first (iofd_group_claim()), so that the group is either
+ * entirely the user's or entirely the kernel's before any device is
+ * opened.
  */
 #ifndef __LINUX_IOASID_FD_H
 #define __LINUX_IOASID_FD_H
@@ -39,6 +44,8 @@ struct iofd_attach_conflict {
 #if IS_ENABLED(CONFIG_IOASID_FD)
 struct iofd_ctx *iofd_ctx_from_file(struct file *file);
 void iofd_ctx_put(struct iofd_ctx *ictx);
+int iofd_group_claim(struct iofd_ctx *ictx, struct iommu_group *group);
+void iofd_group_release(struct iommu_group *group);
 struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx,
 				     struct device *dev);
 void iofd_device_unbind(struct iofd_device *idev);
@@ -52,6 +59,16 @@ static inline struct iofd_ctx *iofd_ctx_from_file(struct file *file)
 }
 
 static inline void iofd_ctx_put(struct iofd_ctx *ictx)
+{
+}
+
+static inline int iofd_group_claim(struct iofd_ctx *ictx,
+				   struct iommu_group *group)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void iofd_group_release(struct iommu_group *group)
 {
 }
 

@@ -28,6 +28,7 @@
  */
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "iofd_private.h"
@@ -77,6 +78,57 @@ struct iofd_device {
 	u64 label;
 	struct list_head attached_item;
 };
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Let userspace own IOMMU groups whose MSIs are not isolated by the platform (interrupt remapping): a device can then raise interrupts it was not given. Taints the kernel.");
+
+/**
+ * iofd_group_claim - give a whole IOMMU group's DMA to a context
+ * @ictx: the context, from iofd_ctx_from_file()
+ * @group: the group
+ *
+ * For a driver that hands out the devices of a group only together (the
+ * VFIO group interface): from now on no kernel driver may use any device
+ * of @group, its DMA is blocked until a device is attached to an IOASID,
+ * and its devices may be bound to @ictx with iofd_device_bind(). Undo
+ * with iofd_group_release() once every device is unbound.
+ *
+ * A group whose MSIs are not isolated is refused, because a device that
+ * can write any MSI can inject interrupts into other devices' vectors,
+ * unless the allow_unsafe_interrupts parameter says otherwise (which
+ * taints the kernel).
+ *
+ * Return: 0; -EPERM if MSIs are not isolated; -EBUSY if a kernel driver
+ * uses a device of the group, or another owner has it.
+ */
+int iofd_group_claim(struct iofd_ctx *ictx, struct iommu_group *group)
+{
+	int rc;
+
+	if (!iommu_group_has_isolated_msi(group)) {
+		if (!allow_unsafe_interrupts)
+			return -EPERM;
+		pr_warn_ratelimited("ioasid_fd: IOMMU group %d has no MSI isolation, given to userspace as allow_unsafe_interrupts says\n",
+				    iommu_group_id(group));
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+	}
+	/* The IOMMU core says EPERM for "in use": keep EPERM for the MSIs */
+	rc = iommu_group_claim_dma_owner(group, ictx);
+	return rc == -EPERM ? -EBUSY : rc;
+}
+EXPORT_SYMBOL_NS_GPL(iofd_group_claim, IOASID_FD);
+
+/**
+ * iofd_group_release - undo iofd_group_claim()
+ * @group: the group; none of its devices may still be bound
+ */
+void iofd_group_release(struct iommu_group *group)
+{
+	iommu_group_release_dma_owner(group);
+}
+EXPORT_SYMBOL_NS_GPL(iofd_group_release, IOASID_FD);
 
 void iofd_ctx_groups_init(struct iofd_ctx *ictx)
 {
@@ -166,8 +218,12 @@ struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 
 	/* Fails unless the whole group is free of kernel drivers, or ours */
 	rc = iommu_device_claim_dma_owner(dev, ictx);
-	if (rc)
+	if (rc) {
+		/* The IOMMU core's EPERM means "owned by someone else" */
+		if (rc == -EPERM)
+			rc = -EBUSY;
 		goto err_free;
+	}
 
 	mutex_lock(&ictx->lock);
 	idev->igroup = iofd_group_get(ictx, group);
