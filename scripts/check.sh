@@ -11,7 +11,7 @@
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
-PROFILES=${PROFILES:-default}
+PROFILES=${PROFILES:-default nointremap noiommu lockdown}
 declare -a TIMES
 
 phase()

@@ -31,16 +31,33 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
 	[ -f /usr/share/doc/busybox-static/copyright ] ||
 	die "$BUSYBOX is not busybox-static: run 'make deps'"
 
-# QEMU options and kernel parameters of each boot profile
+# QEMU options and kernel parameters of each boot profile:
+#   default     VT-d with interrupt remapping (MSIs isolated)
+#   nointremap  VT-d without interrupt remapping (MSIs not isolated)
+#   noiommu     no IOMMU; VFIO's unsafe no-IOMMU mode on
+#   lockdown    the same, with the kernel locked down for integrity
+PROFILES_ALL="default nointremap noiommu lockdown"
 profile()
 {
-	IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
-	KPARAMS="intel_iommu=on"
 	case $1 in
 	default)
+		IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
+		KPARAMS="intel_iommu=on"
+		;;
+	nointremap)
+		IOMMU=(-device intel-iommu,intremap=off,caching-mode=on)
+		KPARAMS="intel_iommu=on intremap=off"
+		;;
+	noiommu)
+		IOMMU=()
+		KPARAMS="vfio.enable_unsafe_noiommu_mode=1"
+		;;
+	lockdown)
+		IOMMU=()
+		KPARAMS="vfio.enable_unsafe_noiommu_mode=1 lockdown=integrity"
 		;;
 	*)
-		die "unknown profile '$1'"
+		die "unknown profile '$1' (one of: $PROFILES_ALL)"
 		;;
 	esac
 }
@@ -93,7 +110,7 @@ initramfs
 
 QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G
 	-M q35,kernel-irqchip=split
-	"${IOMMU[@]}"
+	${IOMMU[@]+"${IOMMU[@]}"}
 	-device edu
 	-device pcie-pci-bridge,id=br0
 	-device edu,bus=br0,addr=1
