@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers for the tests that drive QEMU's "edu" device (1234:11e8)
+ * through VFIO: finding the devices, binding drivers, the VFIO group and
+ * device fds, two IOMMU backends (/dev/ioasid and VFIO type1) behind one
+ * map/unmap interface, and the edu DMA engine.
+ *
+ * edu DMA: one transfer copies up to 4KiB between RAM (an IOVA) and a
+ * buffer in the device at EDU_BUF, 100ms of virtual time after the
+ * command register is written. The device only drives 28 address bits,
+ * so every IOVA used here is below 256MiB; and QEMU 7.2 aborts the whole
+ * VM on a transfer that reaches the last byte of the buffer, so transfers
+ * stay well inside it.
+ */
+#ifndef __SELFTEST_EDU_UTILS_H
+#define __SELFTEST_EDU_UTILS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ioasid_fd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+#define EDU_ID		0x00
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_DMA_START	0x01
+#define EDU_DMA_TO_RAM	0x02
+#define EDU_BUF		0x40000ULL
+#define EDU_DMA_LIMIT	0x10000000ULL	/* 28 address bits */
+
+struct edu {
+	char bdf[NAME_MAX + 1];
+	unsigned int bus;
+	int group;	/* -1 without an IOMMU group */
+};
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static unsigned long sysfs_hex(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoul(buf, NULL, 16);
+}
+
+static int iommu_group_of(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	char *slash;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -1;
+	link[len] = 0;
+	slash = strrchr(link, '/');
+	return atoi(slash ? slash + 1 : link);
+}
+
+static int edu_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct edu *)a)->bdf, ((const struct edu *)b)->bdf);
+}
+
+/* The edu devices, sorted by address: the root-bus one comes first */
+static int find_edus(struct edu *edus, int max)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(PCI_DEVICES);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < max) {
+		unsigned int dom, bus, dev, fn;
+
+		if (sscanf(de->d_name, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+			continue;
+		if (sysfs_hex(de->d_name, "vendor") != 0x1234 ||
+		    sysfs_hex(de->d_name, "device") != 0x11e8)
+			continue;
+		snprintf(edus[n].bdf, sizeof(edus[n].bdf), "%s", de->d_name);
+		edus[n].bus = bus;
+		edus[n].group = iommu_group_of(de->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(edus, n, sizeof(*edus), edu_cmp);
+	return n;
+}
+
+/* The name of the driver bound to @bdf, "" if none */
+static void driver_of(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	char *slash;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	name[0] = 0;
+	if (len < 0)
+		return;
+	link[len] = 0;
+	slash = strrchr(link, '/');
+	snprintf(name, size, "%s", slash ? slash + 1 : link);
+}
+
+/* Bind @bdf to @driver ("" to leave it unbound); 0 if it is bound so */
+static int bind_driver(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], cur[NAME_MAX + 1];
+
+	driver_of(bdf, cur, sizeof(cur));
+	if (!strcmp(cur, driver))
+		return 0;
+	if (cur[0]) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
+		if (write_str(path, bdf))
+			return -1;
+	}
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
+	if (write_str(path, driver[0] ? driver : "\n"))
+		return -1;
+	if (driver[0])
+		write_str("/sys/bus/pci/drivers_probe", bdf);
+	driver_of(bdf, cur, sizeof(cur));
+	return strcmp(cur, driver) ? -1 : 0;
+}
+
+/* Open the VFIO group of @bdf (bound to vfio-pci) */
+static int open_vfio_group(const char *bdf)
+{
+	char path[PATH_MAX];
+	int group = iommu_group_of(bdf);
+	int fd;
+
+	if (group < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%d", group);
+		fd = open(path, O_RDWR);
+	}
+	return fd;
+}
+
+static bool cmdline_has(const char *word)
+{
+	char buf[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, word);
+}
+
+/* The guest has a VT-d and it isolates MSIs (interrupt remapping) */
+static bool have_iommu(void)
+{
+	return access("/sys/class/iommu/dmar0", F_OK) == 0;
+}
+
+static bool have_isolated_msi(void)
+{
+	return have_iommu() && !cmdline_has("intremap=off");
+}
+
+/*
+ * A device behind one of two IOMMU backends. Every field but @bar0 and
+ * @config is an fd or an ID; -1 when not open.
+ */
+enum backend { BACKEND_IOASID, BACKEND_TYPE1 };
+
+struct edu_ctx {
+	enum backend backend;
+	int group_fd;
+	int dev_fd;
+	int ioasid_fd;		/* BACKEND_IOASID */
+	uint32_t ioasid;
+	int container_fd;	/* BACKEND_TYPE1 */
+	uint64_t bar0;		/* offsets in dev_fd */
+	uint64_t config;
+	void *bar0_map;		/* from edu_mmap_bar0() */
+};
+
+static int region_offset(int dev_fd, unsigned int index, uint64_t *offset,
+			 uint64_t *size)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = index,
+	};
+
+	if (ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -1;
+	*offset = info.offset;
+	if (size)
+		*size = info.size;
+	return 0;
+}
+
+static int edu_bind_ioasid(int group_fd, int ioasid_fd, char *culprit,
+			   size_t size)
+{
+	struct vfio_group_bind_ioasid_fd bind = {
+		.argsz = sizeof(bind),
+		.ioasid_fd = ioasid_fd,
+	};
+	int rc;
+
+	rc = ioctl(group_fd, VFIO_GROUP_BIND_IOASID_FD, &bind);
+	if (culprit)
+		snprintf(culprit, size, "%s", bind.out_dev_name);
+	return rc;
+}
+
+static int edu_attach(int dev_fd, uint32_t ioasid, uint64_t label,
+		      struct vfio_device_attach_ioasid *out)
+{
+	struct vfio_device_attach_ioasid attach = {
+		.argsz = sizeof(attach),
+		.ioasid = ioasid,
+		.label = label,
+	};
+	int rc;
+
+	rc = ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOASID, &attach);
+	if (out)
+		*out = attach;
+	return rc;
+}
+
+static int edu_detach(int dev_fd)
+{
+	struct vfio_device_detach_ioasid detach = { .argsz = sizeof(detach) };
+
+	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOASID, &detach);
+}
+
+/* Set the PCI bus master bit: without it the device's DMA goes nowhere */
+static int edu_enable_dma(struct edu_ctx *c)
+{
+	uint16_t cmd;
+
+	if (pread(c->dev_fd, &cmd, 2, c->config + PCI_COMMAND) != 2)
+		return -1;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return pwrite(c->dev_fd, &cmd, 2, c->config + PCI_COMMAND) == 2 ? 0 : -1;
+}
+
+/* Open the device fd of @bdf from an already set up group */
+static int edu_open_device(struct edu_ctx *c, const char *bdf)
+{
+	c->dev_fd = ioctl(c->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (c->dev_fd < 0)
+		return -1;
+	if (region_offset(c->dev_fd, VFIO_PCI_BAR0_REGION_INDEX, &c->bar0,
+			  NULL) ||
+	    region_offset(c->dev_fd, VFIO_PCI_CONFIG_REGION_INDEX, &c->config,
+			  NULL))
+		return -1;
+	return edu_enable_dma(c);
+}
+
+static void edu_ctx_init(struct edu_ctx *c, enum backend backend)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend = backend;
+	c->group_fd = -1;
+	c->dev_fd = -1;
+	c->ioasid_fd = -1;
+	c->container_fd = -1;
+}
+
+/*
+ * Set up @bdf (bound to vfio-pci) behind @backend, with one IOASID (or a
+ * type1 container), attached under @label. Returns 0 or -1; whatever was
+ * opened stays in @c for edu_close() either way.
+ */
+static int edu_open(struct edu_ctx *c, enum backend backend, const char *bdf,
+		    uint64_t label)
+{
+	edu_ctx_init(c, backend);
+	c->group_fd = open_vfio_group(bdf);
+	if (c->group_fd < 0)
+		return -1;
+	if (backend == BACKEND_IOASID) {
+		struct ioasid_alloc alloc = { .size = sizeof(alloc) };
+
+		c->ioasid_fd = open("/dev/ioasid", O_RDWR);
+		if (c->ioasid_fd < 0 || ioctl(c->ioasid_fd, IOASID_ALLOC, &alloc))
+			return -1;
+		c->ioasid = alloc.out_ioasid;
+		if (edu_bind_ioasid(c->group_fd, c->ioasid_fd, NULL, 0))
+			return -1;
+		if (edu_open_device(c, bdf))
+			return -1;
+		return edu_attach(c->dev_fd, c->ioasid, label, NULL);
+	}
+
+	c->container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (c->container_fd < 0 ||
+	    ioctl(c->group_fd, VFIO_GROUP_SET_CONTAINER, &c->container_fd) ||
+	    ioctl(c->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -1;
+	return edu_open_device(c, bdf);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void edu_close(struct edu_ctx *c)
+{
+	close_fd(&c->dev_fd);
+	close_fd(&c->group_fd);
+	close_fd(&c->ioasid_fd);
+	close_fd(&c->container_fd);
+}
+
+static int ioasid_map(int fd, uint32_t ioasid, void *buf, uint64_t len,
+		      uint64_t iova)
+{
+	struct ioasid_map map = {
+		.size = sizeof(map),
+		.flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READ |
+			 IOASID_MAP_WRITE,
+		.ioasid = ioasid,
+		.user_va = (uintptr_t)buf,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOASID_MAP, &map);
+}
+
+static int ioasid_unmap(int fd, uint32_t ioasid, uint64_t iova, uint64_t len)
+{
+	struct ioasid_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioasid = ioasid,
+		.iova = iova,
+		.length = len,
+	};
+
+	return ioctl(fd, IOASID_UNMAP, &unmap);
+}
+
+/* Map @buf at @iova through whichever backend @c uses */
+static int edu_map(struct edu_ctx *c, void *buf, uint64_t len, uint64_t iova)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf,
+		.iova = iova,
+		.size = len,
+	};
+
+	if (c->backend == BACKEND_IOASID)
+		return ioasid_map(c->ioasid_fd, c->ioasid, buf, len, iova);
+	return ioctl(c->container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int edu_unmap(struct edu_ctx *c, uint64_t iova, uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = len,
+	};
+
+	if (c->backend == BACKEND_IOASID)
+		return ioasid_unmap(c->ioasid_fd, c->ioasid, iova, len);
+	return ioctl(c->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+}
+
+static int edu_reg_write(struct edu_ctx *c, uint64_t reg, uint64_t val)
+{
+	return pwrite(c->dev_fd, &val, 8, c->bar0 + reg) == 8 ? 0 : -1;
+}
+
+static int edu_reg_read(struct edu_ctx *c, uint64_t reg, uint64_t *val)
+{
+	return pread(c->dev_fd, val, 8, c->bar0 + reg) == 8 ? 0 : -1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One DMA transfer of @len bytes between the IOVA @iova and offset @off of
+ * the device's buffer; @to_ram picks the direction. Waits for the device
+ * to clear its busy bit (polling the register the device owns, for up to
+ * 20 seconds). Returns 0, or -1 if the device could not be driven.
+ */
+static int edu_dma(struct edu_ctx *c, uint64_t iova, uint64_t off,
+		   uint64_t len, bool to_ram)
+{
+	uint64_t deadline = now_ms() + 20000, cmd;
+
+	if (len == 0 || off + len >= 4095 || iova + len > EDU_DMA_LIMIT)
+		return -1;
+	if (edu_reg_write(c, EDU_DMA_SRC, to_ram ? EDU_BUF + off : iova) ||
+	    edu_reg_write(c, EDU_DMA_DST, to_ram ? iova : EDU_BUF + off) ||
+	    edu_reg_write(c, EDU_DMA_COUNT, len) ||
+	    edu_reg_write(c, EDU_DMA_CMD,
+			  EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0)))
+		return -1;
+	do {
+		if (edu_reg_read(c, EDU_DMA_CMD, &cmd))
+			return -1;
+		if (!(cmd & EDU_DMA_START))
+			return 0;
+		sched_yield();
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+/*
+ * The kernel log from now on, for DMAR fault records: open /dev/kmsg at
+ * its end, then kmsg_find() reads what came since.
+ */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Look for a record containing @needle in what was logged since
+ * kmsg_open(), waiting up to 10 seconds: the fault is reported by the
+ * IOMMU's fault interrupt, after the device has moved on.
+ */
+static bool kmsg_find(int fd, const char *needle)
+{
+	uint64_t deadline = now_ms() + 10000;
+	char rec[1024];
+	ssize_t n;
+
+	do {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = 0;
+			if (strstr(rec, needle))
+				return true;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EPIPE)
+			return false;
+		sched_yield();
+	} while (now_ms() < deadline);
+	return false;
+}
+
+#endif
