@@ -51,6 +51,9 @@ check)
 	;;
 run)
 	exec 1>/dev/ttyS1 2>&1
+	# The demo drives the edu on the root bus through VFIO
+	echo vfio-pci > /sys/bus/pci/devices/0000:00:01.0/driver_override
+	echo 0000:00:01.0 > /sys/bus/pci/drivers_probe
 	$RIG_RUN
 	echo "# rig: demo exited with $?"
 	;;

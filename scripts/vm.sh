@@ -126,8 +126,11 @@ shell)
 check|run)
 	# ttyS0: the kernel console, to a file; ttyS1: what the guest reports
 	rm -f "$RUN/kernel.log"; : > "$RUN/kernel.log"
+	# QEMU's own complaints (the emulated VT-d reports each DMA fault
+	# the tests provoke) go to qemu.log
 	timeout -k 10 "$RIG_TIMEOUT" "${QEMU[@]}" -append "$CMDLINE" \
-		-serial "file:$RUN/kernel.log" -serial stdio < /dev/null |
+		-serial "file:$RUN/kernel.log" -serial stdio \
+		< /dev/null 2> "$RUN/qemu.log" |
 		tr -d '\r' | tee "$RUN/tap.log"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 124 ] && echo "# rig: QEMU killed after ${RIG_TIMEOUT}s" |

@@ -140,7 +140,7 @@ static void driver_of(const char *bdf, char *name, size_t size)
 		return;
 	link[len] = 0;
 	slash = strrchr(link, '/');
-	snprintf(name, size, "%s", slash ? slash + 1 : link);
+	snprintf(name, size, "%.*s", (int)size - 1, slash ? slash + 1 : link);
 }
 
 /* Bind @bdf to @driver ("" to leave it unbound); 0 if it is bound so */
