@@ -44,7 +44,7 @@ static const char * const cap_names[] = {
 };
 
 static int dev_fd;
-static uint64_t bar0;
+static __u64 bar0;
 
 static void die(const char *what)
 {
@@ -52,15 +52,15 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void reg_write(uint64_t reg, uint64_t val)
+static void reg_write(__u64 reg, __u64 val)
 {
 	if (pwrite(dev_fd, &val, 8, bar0 + reg) != 8)
 		die("edu register write");
 }
 
-static uint64_t reg_read(uint64_t reg)
+static __u64 reg_read(__u64 reg)
 {
-	uint64_t val;
+	__u64 val;
 
 	if (pread(dev_fd, &val, 8, bar0 + reg) != 8)
 		die("edu register read");
@@ -68,7 +68,7 @@ static uint64_t reg_read(uint64_t reg)
 }
 
 /* One edu transfer between the IOVA and the device's buffer */
-static void edu_dma(uint64_t iova, uint64_t len, int to_ram)
+static void edu_dma(__u64 iova, __u64 len, int to_ram)
 {
 	reg_write(EDU_DMA_SRC, to_ram ? EDU_BUF : iova);
 	reg_write(EDU_DMA_DST, to_ram ? iova : EDU_BUF);
@@ -114,9 +114,9 @@ int main(int argc, char **argv)
 	struct vfio_region_info region = { .argsz = sizeof(region) };
 	struct ioasid_map map = { .size = sizeof(map) };
 	struct ioasid_unmap unmap = { .size = sizeof(unmap) };
-	const char msg[] = "DMA through an I/O page table the VMM owns";
+	static const char msg[] = "DMA through an I/O page table the VMM owns";
 	int fd, group_fd, ok;
-	uint16_t command;
+	__u16 command;
 	unsigned int i;
 	char *buf;
 
