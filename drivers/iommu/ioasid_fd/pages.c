@@ -39,7 +39,9 @@ static int iofd_acct_charge(const struct iofd_acct *acct,
 
 static void iofd_acct_uncharge(struct user_struct *user, unsigned long npages)
 {
-	IOFD_TEST_WARN_ON(atomic_long_sub_return(npages, &user->locked_vm) < 0);
+	long left = atomic_long_sub_return(npages, &user->locked_vm);
+
+	IOFD_TEST_WARN_ON(left < 0);
 }
 
 /* Append a batch of pinned pages; on failure nothing was appended */
