@@ -2,15 +2,21 @@
 /*
  * For the out-of-tree build of the core only ("make modules"): what the
  * core takes from drivers/iommu/iommu-priv.h, which the installed kernel
- * headers do not ship. The symbol is exported for iommufd.
+ * headers do not ship. The function is exported for iommufd.
  */
 #ifndef __IOFD_OOT_H
 #define __IOFD_OOT_H
 
-struct iommu_domain;
-struct iommu_group;
+#include <linux/device.h>
+#include <linux/iommu.h>
 
 int iommu_group_replace_domain(struct iommu_group *group,
 			       struct iommu_domain *new_domain);
+
+/* The ops of the IOMMU driver that probed @dev */
+static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
+{
+	return dev->iommu->iommu_dev->ops;
+}
 
 #endif

@@ -84,6 +84,23 @@ module_param(allow_unsafe_interrupts, bool, 0644);
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Let userspace own IOMMU groups whose MSIs are not isolated by the platform (interrupt remapping): a device can then raise interrupts it was not given. Taints the kernel.");
 
+/*
+ * A device that can write any MSI can raise interrupts meant for others:
+ * userspace may own it only where the platform isolates MSIs, or where
+ * the administrator said otherwise (and then the kernel is tainted).
+ */
+static int iofd_check_msi(struct iommu_group *group)
+{
+	if (iommu_group_has_isolated_msi(group))
+		return 0;
+	if (!allow_unsafe_interrupts)
+		return -EPERM;
+	pr_warn_ratelimited("ioasid_fd: IOMMU group %d has no MSI isolation, given to userspace as allow_unsafe_interrupts says\n",
+			    iommu_group_id(group));
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+	return 0;
+}
+
 /**
  * iofd_group_claim - give a whole IOMMU group's DMA to a context
  * @ictx: the context, from iofd_ctx_from_file()
@@ -107,13 +124,9 @@ int iofd_group_claim(struct iofd_ctx *ictx, struct iommu_group *group)
 {
 	int rc;
 
-	if (!iommu_group_has_isolated_msi(group)) {
-		if (!allow_unsafe_interrupts)
-			return -EPERM;
-		pr_warn_ratelimited("ioasid_fd: IOMMU group %d has no MSI isolation, given to userspace as allow_unsafe_interrupts says\n",
-				    iommu_group_id(group));
-		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
-	}
+	rc = iofd_check_msi(group);
+	if (rc)
+		return rc;
 	/* The IOMMU core says EPERM for "in use": keep EPERM for the MSIs */
 	rc = iommu_group_claim_dma_owner(group, ictx);
 	return rc == -EPERM ? -EBUSY : rc;
@@ -189,15 +202,15 @@ static void iofd_group_put(struct iofd_group *igroup)
  * __iofd_device_bind - bind a device to a context
  * @ictx: the context
  * @dev: the device; it must have an IOMMU group
- * @ctx_ref: hold a reference on the context's file while bound; only the
- *	selftest mock, whose devices the context itself owns, says no
+ * @mock: a selftest mock device: the context itself owns it, so the
+ *	binding must not hold the context alive, and it has no MSIs
  *
  * Return: the bound device, or ERR_PTR: -ENODEV if @dev has no IOMMU
- * group; -EBUSY if a kernel driver uses a device of the group or another
- * context owns it; -ENOMEM.
+ * group; -EPERM if its MSIs are not isolated; -EBUSY if a kernel driver
+ * uses a device of the group or another context owns it; -ENOMEM.
  */
 struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
-				       struct device *dev, bool ctx_ref)
+				       struct device *dev, bool mock)
 {
 	struct iofd_device *idev;
 	struct iommu_group *group;
@@ -206,6 +219,11 @@ struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 	group = iommu_group_get(dev);
 	if (!group)
 		return ERR_PTR(-ENODEV);
+	if (!mock) {
+		rc = iofd_check_msi(group);
+		if (rc)
+			goto err_put_group;
+	}
 
 	idev = kzalloc(sizeof(*idev), GFP_KERNEL_ACCOUNT);
 	if (!idev) {
@@ -234,7 +252,7 @@ struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 	}
 	iommu_group_put(group);
 
-	if (ctx_ref) {
+	if (!mock) {
 		get_file(ictx->file);
 		idev->ctx_ref = true;
 	}
@@ -259,13 +277,16 @@ err_put_group:
  * blocked unless a device is attached to an IOASID. The binding holds a
  * reference on @ictx.
  *
+ * Its MSIs must be isolated, unless allow_unsafe_interrupts (see
+ * iofd_group_claim()).
+ *
  * Return: the bound device, or ERR_PTR: -ENODEV if @dev has no IOMMU
- * group; -EBUSY if a kernel driver uses a device of the group or another
- * owner has it; -ENOMEM.
+ * group; -EPERM if its MSIs are not isolated; -EBUSY if a kernel driver
+ * uses a device of the group or another owner has it; -ENOMEM.
  */
 struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx, struct device *dev)
 {
-	return __iofd_device_bind(ictx, dev, true);
+	return __iofd_device_bind(ictx, dev, false);
 }
 EXPORT_SYMBOL_NS_GPL(iofd_device_bind, IOASID_FD);
 
@@ -308,6 +329,91 @@ static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
 	kfree(idomain);
 }
 
+/* Where the IOMMU translates MSIs in software, tell the DMA layer where */
+static int iofd_domain_msi_cookie(struct iommu_domain *domain,
+				  struct device *dev)
+{
+	struct iommu_resv_region *resv;
+	LIST_HEAD(regions);
+	int rc = 0;
+
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(resv, &regions, list) {
+		if (resv->type != IOMMU_RESV_SW_MSI)
+			continue;
+		rc = iommu_get_msi_cookie(domain, resv->start);
+		break;
+	}
+	iommu_put_resv_regions(dev, &regions);
+	return rc;
+}
+
+/*
+ * A new domain for @dev, ready to be attached: it can map CPU pages, it
+ * enforces cache coherency if the device can (VFIO tells KVM that DMA of
+ * such a device is coherent, see vfio_group_enforced_coherent()), its
+ * MSI cookie is set, and it holds every mapping of @iopt.
+ */
+static struct iofd_domain *iofd_domain_alloc(struct iofd_iopt *iopt,
+					     struct device *dev)
+{
+	struct iofd_domain *idomain;
+	struct iommu_domain *domain;
+	int rc;
+
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+
+	idomain = kzalloc(sizeof(*idomain), GFP_KERNEL_ACCOUNT);
+	if (!idomain)
+		return ERR_PTR(-ENOMEM);
+	domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(domain)) {
+		rc = PTR_ERR(domain);
+		goto err_free_idomain;
+	}
+	/* Memory is pinned in CPU pages: the IOMMU must be able to map one */
+	if (__ffs(domain->pgsize_bitmap) > PAGE_SHIFT) {
+		rc = -EINVAL;
+		goto err_free_domain;
+	}
+	if (device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY)) {
+		/* Before the first mapping, which some drivers require */
+		if (!domain->ops->enforce_cache_coherency ||
+		    !domain->ops->enforce_cache_coherency(domain)) {
+			rc = -EINVAL;
+			goto err_free_domain;
+		}
+		idomain->coherent = true;
+	}
+	rc = iofd_domain_msi_cookie(domain, dev);
+	if (rc)
+		goto err_free_domain;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto err_free_domain;
+	idomain->domain = domain;
+	return idomain;
+
+err_free_domain:
+	iommu_domain_free(domain);
+err_free_idomain:
+	kfree(idomain);
+	return ERR_PTR(rc);
+}
+
+/*
+ * May @dev use @idomain? Only its own IOMMU driver may be asked (replace,
+ * unlike attach, does not check), and a device whose coherency must be
+ * enforced only joins a domain that enforces it.
+ */
+static bool iofd_domain_fits(struct iofd_domain *idomain, struct device *dev)
+{
+	if (idomain->domain->owner != dev_iommu_ops(dev))
+		return false;
+	return idomain->coherent ||
+	       !device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+}
+
 /*
  * Attach @igroup, whose only attached device (if any) is @idev, to
  * @ioasid. Consumes the caller's reference on @ioasid on success.
@@ -319,7 +425,6 @@ static int iofd_group_switch(struct iofd_group *igroup,
 	struct iofd_ioasid *old_ioasid = igroup->ioasid;
 	struct iofd_domain *old_idomain = igroup->idomain;
 	struct iofd_iopt *iopt = &ioasid->iopt;
-	struct iommu_domain *domain;
 	struct iofd_domain *idomain;
 	int rc;
 
@@ -331,6 +436,8 @@ static int iofd_group_switch(struct iofd_group *igroup,
 		goto err_unlock;
 
 	list_for_each_entry(idomain, &iopt->domains, item) {
+		if (!iofd_domain_fits(idomain, idev->dev))
+			continue;
 		rc = iofd_group_set_domain(igroup, idomain->domain);
 		if (rc == -EINVAL)
 			continue;	/* the driver cannot use it for this device */
@@ -340,23 +447,14 @@ static int iofd_group_switch(struct iofd_group *igroup,
 		goto attached;
 	}
 
-	idomain = kzalloc(sizeof(*idomain), GFP_KERNEL_ACCOUNT);
-	if (!idomain) {
-		rc = -ENOMEM;
+	idomain = iofd_domain_alloc(iopt, idev->dev);
+	if (IS_ERR(idomain)) {
+		rc = PTR_ERR(idomain);
 		goto err_unreserve;
 	}
-	domain = iommu_paging_domain_alloc(idev->dev);
-	if (IS_ERR(domain)) {
-		rc = PTR_ERR(domain);
-		goto err_free_idomain;
-	}
-	rc = iopt_fill_domain(iopt, domain);
+	rc = iofd_group_set_domain(igroup, idomain->domain);
 	if (rc)
 		goto err_free_domain;
-	rc = iofd_group_set_domain(igroup, domain);
-	if (rc)
-		goto err_free_domain;
-	idomain->domain = domain;
 	idomain->users = 1;
 	list_add_tail(&idomain->item, &iopt->domains);
 
@@ -373,8 +471,7 @@ attached:
 	return 0;
 
 err_free_domain:
-	iommu_domain_free(domain);
-err_free_idomain:
+	iommu_domain_free(idomain->domain);
 	kfree(idomain);
 err_unreserve:
 	up_write(&iopt->domains_rwsem);
@@ -390,8 +487,8 @@ err_unlock:
  * iofd_device_attach - attach a bound device to an IOASID
  * @idev: the device, from iofd_device_bind()
  * @ioasid: the ID of an IOASID of the device's context
- * @label: the user's name for the device, unique in the context; events
- *	about the device carry it
+ * @label: the user's name for the device, unique in the context; what
+ *	the context reports about the device names it by this
  * @conflict: if not NULL, filled when the call fails because another
  *	device of the group is attached elsewhere
  *
@@ -495,7 +592,6 @@ int iofd_device_detach(struct iofd_device *idev)
 	ioasid = igroup->ioasid;
 	list_del_init(&idev->attached_item);
 	idev->attached = false;
-	iopt_unreserve(&ioasid->iopt, idev);
 
 	if (list_empty(&igroup->attached)) {
 		/* Back to the blocking domain: DMA stops here */
@@ -503,8 +599,11 @@ int iofd_device_detach(struct iofd_device *idev)
 		iofd_domain_put(&ioasid->iopt, igroup->idomain);
 		igroup->ioasid = NULL;
 		igroup->idomain = NULL;
-		iofd_put_object(&ioasid->obj);
 	}
+	/* Only now may MAP use what the device reserved */
+	iopt_unreserve(&ioasid->iopt, idev);
+	if (!igroup->ioasid)
+		iofd_put_object(&ioasid->obj);
 	mutex_unlock(&ictx->lock);
 	return 0;
 }

@@ -67,11 +67,13 @@ struct iofd_area {
  * @item: in iofd_iopt.domains
  * @domain: the IOMMU driver's page table
  * @users: groups attached to it
+ * @coherent: it enforces cache coherency (no-snoop DMA is snooped)
  */
 struct iofd_domain {
 	struct list_head item;
 	struct iommu_domain *domain;
 	unsigned int users;
+	bool coherent;
 };
 
 /*

@@ -121,7 +121,7 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd);
 void iofd_ctx_groups_init(struct iofd_ctx *ictx);
 void iofd_ctx_groups_destroy(struct iofd_ctx *ictx);
 struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
-				       struct device *dev, bool ctx_ref);
+				       struct device *dev, bool mock);
 
 /*
  * Fault injection where failslab cannot reach (GUP, IOMMU driver calls),

@@ -384,7 +384,7 @@ static int iofd_test_mock_device(struct iofd_ucmd *ucmd,
 		goto err_abort;
 	}
 	/* The context owns the mock: it must not hold the context alive */
-	mock->idev = __iofd_device_bind(ucmd->ictx, &mock->pdev->dev, false);
+	mock->idev = __iofd_device_bind(ucmd->ictx, &mock->pdev->dev, true);
 	if (IS_ERR(mock->idev)) {
 		rc = PTR_ERR(mock->idev);
 		goto err_unregister;
