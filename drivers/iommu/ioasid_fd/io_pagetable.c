@@ -89,35 +89,6 @@ static void iopt_aperture(struct iofd_iopt *iopt, unsigned long *start,
 	}
 }
 
-static unsigned long __iopt_iova_alignment(struct iofd_iopt *iopt)
-{
-	unsigned long align = PAGE_SIZE;
-	struct iofd_domain *idomain;
-
-	lockdep_assert_held(&iopt->domains_rwsem);
-
-	list_for_each_entry(idomain, &iopt->domains, item)
-		align = max(align, 1UL << __ffs(idomain->domain->pgsize_bitmap));
-	return align;
-}
-
-/**
- * iopt_iova_alignment - the granule of IOVAs and lengths
- * @iopt: the IOVA space
- *
- * Return: the smallest page size every domain supports, at least
- * PAGE_SIZE since memory is pinned in CPU pages.
- */
-unsigned long iopt_iova_alignment(struct iofd_iopt *iopt)
-{
-	unsigned long align;
-
-	down_read(&iopt->domains_rwsem);
-	align = __iopt_iova_alignment(iopt);
-	up_read(&iopt->domains_rwsem);
-	return align;
-}
-
 /*
  * Call @fn on each usable range in ascending order: the aperture minus
  * the reserved regions. Stops at the first non-zero return and returns it.
@@ -191,8 +162,10 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 	struct iofd_area *area;
 	unsigned long cur, end;
 
-	cur = ALIGN(start, find->align);
-	while (cur >= start && cur <= last) {
+	if (check_add_overflow(start, find->align - 1, &cur))
+		return 0;
+	cur &= ~(find->align - 1);
+	while (cur <= last) {
 		if (check_add_overflow(cur, find->length - 1, &end) ||
 		    end > last)
 			return 0;
@@ -201,18 +174,20 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 			find->found = cur;
 			return 1;
 		}
-		if (area->node.last == ULONG_MAX)
+		/* The next aligned IOVA after the area, if there is one */
+		if (check_add_overflow(area->node.last, find->align, &cur))
 			return 0;
-		cur = ALIGN(area->node.last + 1, find->align);
+		cur &= ~(find->align - 1);
 	}
 	return 0;
 }
 
 /*
  * Choose an IOVA for @length bytes of memory at @uptr. The IOVA gets the
- * alignment of @uptr up to 1GiB, so that memory backed by huge pages can
- * be mapped with huge IOMMU pages (IOVA and PA must agree in the low
- * bits for that).
+ * alignment of @uptr, up to the size of the mapping and 1GiB, so that
+ * memory backed by huge pages can be mapped with huge IOMMU pages (IOVA
+ * and PA must agree in the low bits for that); if no such IOVA is free,
+ * any page-aligned one will do.
  */
 static int iopt_alloc_iova(struct iofd_iopt *iopt, unsigned long uptr,
 			   unsigned long length, unsigned long *iova)
@@ -220,12 +195,18 @@ static int iopt_alloc_iova(struct iofd_iopt *iopt, unsigned long uptr,
 	struct iopt_find find = {
 		.iopt = iopt,
 		.length = length,
+		.align = min3(1UL << __ffs(uptr | SZ_1G),
+			      roundup_pow_of_two(length), (unsigned long)SZ_1G),
 	};
-	unsigned int shift = min_t(unsigned int, __ffs(uptr | SZ_1G), 30);
 
-	find.align = max(1UL << shift, __iopt_iova_alignment(iopt));
-	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) != 1)
-		return -ERANGE;
+	find.align = max(find.align, PAGE_SIZE);
+	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) == 1)
+		goto found;
+	find.align = PAGE_SIZE;
+	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) == 1)
+		goto found;
+	return -ERANGE;
+found:
 	*iova = find.found;
 	return 0;
 }
@@ -294,7 +275,8 @@ err_unmap:
 		iommu_iotlb_gather_init(&gather);
 		unmapped = iommu_unmap_fast(domain, area->node.start, len,
 					    &gather);
-		IOFD_TEST_WARN_ON(unmapped != len);
+		/* A PTE left behind would point at memory we are giving back */
+		WARN_ON(unmapped != len);
 		iommu_iotlb_sync(domain, &gather);
 	}
 	return rc;
@@ -316,7 +298,8 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
 	list_for_each_entry(area, list, unmap_item) {
 		unmapped = iommu_unmap_fast(domain, area->node.start,
 					    iofd_area_length(area), &gather);
-		IOFD_TEST_WARN_ON(unmapped != iofd_area_length(area));
+		/* A PTE left behind would point at memory about to be unpinned */
+		WARN_ON(unmapped != iofd_area_length(area));
 	}
 	iommu_iotlb_sync(domain, &gather);
 }
@@ -326,7 +309,8 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
  * @iopt: the IOVA space
  * @iova: in: where to map when @fixed_iova; out: where it was mapped
  * @uptr: the memory, page-aligned
- * @length: bytes, page-aligned, non-zero; @uptr + @length checked by caller
+ * @length: bytes, page-aligned, non-zero; @uptr + @length checked by caller;
+ *	*@iova page-aligned with @fixed_iova
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @fixed_iova: map at *@iova rather than choosing
  * @acct: who pays for the pins
@@ -348,7 +332,18 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 	if (fixed_iova && check_add_overflow(*iova, length - 1, &last))
 		return -EOVERFLOW;
 
-	/* Pin before taking any lock: it faults pages in and may sleep long */
+	/* Refuse what cannot work before paying for the pins... */
+	if (fixed_iova) {
+		down_read(&iopt->domains_rwsem);
+		down_read(&iopt->iova_rwsem);
+		rc = iopt_check_iova(iopt, *iova, last);
+		up_read(&iopt->iova_rwsem);
+		up_read(&iopt->domains_rwsem);
+		if (rc)
+			return rc;
+	}
+
+	/* ...then pin without locks: it faults pages in and may sleep long */
 	pages = iofd_pages_pin(uptr, length >> PAGE_SHIFT,
 			       prot & IOMMU_WRITE, acct);
 	if (IS_ERR(pages))
@@ -362,16 +357,13 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 	area->pages = pages;
 	area->prot = prot;
 
+	/* Check again: the IOVA space may have changed while we pinned */
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	if (length & (__iopt_iova_alignment(iopt) - 1))
-		rc = -EINVAL;
-	else if (!fixed_iova)
-		rc = iopt_alloc_iova(iopt, uptr, length, iova);
-	else if (*iova & (__iopt_iova_alignment(iopt) - 1))
-		rc = -EINVAL;
-	else
+	if (fixed_iova)
 		rc = iopt_check_iova(iopt, *iova, last);
+	else
+		rc = iopt_alloc_iova(iopt, uptr, length, iova);
 	if (rc)
 		goto err_unlock;
 	area->node.start = *iova;
@@ -511,6 +503,9 @@ int iopt_reserve_dev_regions(struct iofd_iopt *iopt, struct device *dev,
 	list_for_each_entry(resv, &regions, list) {
 		unsigned long last;
 
+		/* Identity maps a device can live without: MAP may use them */
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
 		if (!resv->length ||
 		    check_add_overflow((unsigned long)resv->start,
 				       resv->length - 1, &last)) {

@@ -99,7 +99,6 @@ struct iofd_iopt {
 void iopt_init(struct iofd_iopt *iopt);
 void iopt_destroy(struct iofd_iopt *iopt);
 
-unsigned long iopt_iova_alignment(struct iofd_iopt *iopt);
 int iopt_iova_ranges(struct iofd_iopt *iopt,
 		     int (*fn)(unsigned long start, unsigned long last,
 			       void *arg),

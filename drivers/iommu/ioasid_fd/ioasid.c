@@ -85,7 +85,8 @@ int iofd_ioasid_iova_ranges(struct iofd_ucmd *ucmd)
 		goto out_put;
 
 	cmd->num_ranges = fill.total;
-	cmd->out_iova_alignment = iopt_iova_alignment(&ioasid->iopt);
+	/* Every domain can map a CPU page: attach refuses those that cannot */
+	cmd->out_iova_alignment = PAGE_SIZE;
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (!rc && fill.total > fill.capacity)
 		rc = -EMSGSIZE;
@@ -129,8 +130,14 @@ int iofd_ioasid_map(struct iofd_ucmd *ucmd)
 		prot |= IOMMU_WRITE;
 	if (!prot || !cmd->length)
 		return -EINVAL;
-	if (!PAGE_ALIGNED(cmd->user_va) || !PAGE_ALIGNED(cmd->length))
+	if (!PAGE_ALIGNED(cmd->user_va) || !PAGE_ALIGNED(cmd->length) ||
+	    ((cmd->flags & IOASID_MAP_FIXED_IOVA) && !PAGE_ALIGNED(cmd->iova)))
 		return -EINVAL;
+	/*
+	 * Cacheable, as VFIO requires of every device it registers (it
+	 * refuses those whose IOMMU cannot make DMA coherent).
+	 */
+	prot |= IOMMU_CACHE;
 	/* The IOVA space and the user VA are unsigned long wide */
 	if (cmd->length > ULONG_MAX || cmd->iova > ULONG_MAX ||
 	    check_add_overflow(cmd->user_va, cmd->length, &end))

@@ -152,8 +152,9 @@ struct ioasid_iova_range {
  * @num_ranges: in: how many &struct ioasid_iova_range fit at @ranges;
  *	out: how many usable ranges there are
  * @ranges: user pointer to an array of &struct ioasid_iova_range
- * @out_iova_alignment: the smallest granule IOVAs and lengths must be
- *	aligned to, a power of two no smaller than the CPU page size
+ * @out_iova_alignment: the granule IOVAs and lengths must be aligned
+ *	to: the CPU page size (a device whose IOMMU cannot map one cannot
+ *	attach)
  *
  * Report the IOVA ranges MAP accepts: the intersection of the apertures
  * of the attached devices' IOMMUs, minus the regions any of them
@@ -211,9 +212,12 @@ enum ioasid_map_flags {
  * BAR mapped from VFIO, say) is refused, because the kernel could not
  * know when that memory goes away.
  *
- * @user_va, @length and @iova must be aligned to the IOVA alignment
- * reported by IOASID_IOVA_RANGES. Each MAP creates one mapping, which
- * UNMAP removes as a whole.
+ * @user_va and @length must be page-aligned, and so must @iova: the IOVA
+ * alignment IOASID_IOVA_RANGES reports is the CPU page size. A
+ * kernel-chosen IOVA is aligned like @user_va (up to the size of the
+ * mapping, and 1GiB) when that much room is free, so that memory in huge
+ * pages is mapped with huge IOMMU pages. Each MAP creates one mapping,
+ * which UNMAP removes as a whole.
  *
  * Errors:
  *  - EINVAL: @length is 0, an address is misaligned, or neither
@@ -224,7 +228,12 @@ enum ioasid_map_flags {
  *    IOASID_MAP_FIXED_IOVA, no free range is large enough;
  *  - EFAULT: the memory is not mapped in the caller, not writable for a
  *    WRITE mapping, or is VM_IO / VM_PFNMAP;
- *  - ENOMEM: out of memory, or the pin would exceed RLIMIT_MEMLOCK.
+ *  - ENOMEM: out of memory, or the pin would exceed RLIMIT_MEMLOCK;
+ *  - errors of pinning itself: EINTR if a signal interrupted it; EAGAIN
+ *    or EBUSY if pages could not be migrated out of memory that must not
+ *    be pinned long-term; EOPNOTSUPP for memory that can never be pinned
+ *    long-term (such as fsdax);
+ *  - errors of the IOMMU driver, mapping into an I/O page table.
  */
 struct ioasid_map {
 	__u32 size;
@@ -268,7 +277,8 @@ enum ioasid_unmap_flags {
  *  - EINVAL: @length is 0 (without IOASID_UNMAP_ALL), an address is
  *    misaligned, or the range would split a mapping;
  *  - EOVERFLOW: @iova + @length overflows;
- *  - ENOENT: no mapping lies in the range.
+ *  - ENOENT: no mapping lies in the range (IOASID_UNMAP_ALL of an empty
+ *    IOASID succeeds and reports 0 bytes).
  */
 struct ioasid_unmap {
 	__u32 size;
