@@ -57,34 +57,38 @@ static int vfio_ioasid_copy_out(void __user *arg, const void *cmd,
 	return copy_to_user(arg, cmd, min_t(size_t, size, argsz)) ? -EFAULT : 0;
 }
 
-/* A device of the group that a kernel driver doing its own DMA has */
+/*
+ * Name a device of the group that a kernel driver doing its own DMA has.
+ * The name is copied here, where the group's mutex keeps the device alive.
+ * Only PCI drivers are known to manage their own DMA; for other buses any
+ * driver is named, which only matters for the message.
+ */
 static int vfio_ioasid_kernel_user(struct device *dev, void *data)
 {
-	struct device **culprit = data;
+	struct vfio_group_bind_ioasid_fd *cmd = data;
 
 	if (!dev->driver)
 		return 0;
 	if (dev_is_pci(dev) && to_pci_driver(dev->driver)->driver_managed_dma)
 		return 0;
-	*culprit = dev;
+	strscpy(cmd->out_dev_name, dev_name(dev), sizeof(cmd->out_dev_name));
 	return 1;
 }
 
-/* A device of the group whose MSIs are not isolated */
+/* Name a device of the group whose MSIs are not isolated */
 static int vfio_ioasid_unisolated(struct device *dev, void *data)
 {
-	struct device **culprit = data;
+	struct vfio_group_bind_ioasid_fd *cmd = data;
 
 	if (msi_device_has_isolated_msi(dev))
 		return 0;
-	*culprit = dev;
+	strscpy(cmd->out_dev_name, dev_name(dev), sizeof(cmd->out_dev_name));
 	return 1;
 }
 
 int vfio_group_ioctl_bind_ioasid_fd(struct vfio_group *group, void __user *arg)
 {
 	struct vfio_group_bind_ioasid_fd cmd;
-	struct device *culprit = NULL;
 	struct iofd_ctx *ictx;
 	struct fd f;
 	int ret;
@@ -123,10 +127,10 @@ int vfio_group_ioctl_bind_ioasid_fd(struct vfio_group *group, void __user *arg)
 
 	ret = iofd_group_claim(ictx, group->iommu_group);
 	if (ret == -EPERM)
-		iommu_group_for_each_dev(group->iommu_group, &culprit,
+		iommu_group_for_each_dev(group->iommu_group, &cmd,
 					 vfio_ioasid_unisolated);
 	else if (ret == -EBUSY)
-		iommu_group_for_each_dev(group->iommu_group, &culprit,
+		iommu_group_for_each_dev(group->iommu_group, &cmd,
 					 vfio_ioasid_kernel_user);
 	if (ret)
 		goto out_unlock;
@@ -138,23 +142,25 @@ out_unlock:
 	mutex_unlock(&group->group_lock);
 	if (ictx)
 		iofd_ctx_put(ictx);
-	if (culprit) {
-		strscpy(cmd.out_dev_name, dev_name(culprit),
-			sizeof(cmd.out_dev_name));
-		if (vfio_ioasid_copy_out(arg, &cmd, sizeof(cmd), cmd.argsz))
-			return -EFAULT;
-	}
+	if (cmd.out_dev_name[0] &&
+	    vfio_ioasid_copy_out(arg, &cmd, sizeof(cmd), cmd.argsz))
+		return -EFAULT;
 	return ret;
 }
 
-/* Called with group_lock held, once no device of the group is bound */
+/*
+ * Called with group_lock held, once no device of the group is bound: at
+ * UNBIND, at the group fd's release, or when the group's last device goes
+ * away (vfio_device_remove_group()), before the iommu_group is dropped.
+ */
 void vfio_group_unbind_ioasid(struct vfio_group *group)
 {
 	lockdep_assert_held(&group->group_lock);
 
 	if (WARN_ON(group->ioasid_devices))
 		return;
-	iofd_group_release(group->iommu_group);
+	if (group->iommu_group)
+		iofd_group_release(group->iommu_group);
 	iofd_ctx_put(group->ioasid);
 	group->ioasid = NULL;
 }
@@ -220,8 +226,8 @@ void vfio_device_ioasid_unbind(struct vfio_device *device)
 int vfio_df_ioctl_attach_ioasid(struct vfio_device_file *df, void __user *arg)
 {
 	struct vfio_device *device = df->device;
+	struct iofd_attach_conflict conflict = {};
 	struct vfio_device_attach_ioasid cmd;
-	struct iofd_attach_conflict conflict;
 	int ret;
 
 	ret = vfio_ioasid_copy_in(&cmd, sizeof(cmd),
