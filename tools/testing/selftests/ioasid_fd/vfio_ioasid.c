@@ -547,6 +547,65 @@ TEST_F(edu_ioasid, labels_are_unique_in_the_ioasid_fd)
 }
 
 /*
+ * Two IOMMU drivers in one IOASID: an edu behind VT-d and a mock device
+ * behind the selftest mock. Each needs a domain of its own driver, and
+ * moving the mock device between IOASIDs must never offer it VT-d's
+ * domain (replace, unlike attach, leaves that check to the caller).
+ */
+TEST_F(edu_ioasid, devices_of_two_iommu_drivers_get_their_own_domains)
+{
+	struct ioasid_alloc alloc = { .size = sizeof(alloc) };
+	uint32_t mock;
+
+	ASSERT_EQ(0, bind_open_attach(&self->c, self->edus[0].bdf));
+	ASSERT_EQ(0, ioctl(self->c.ioasid_fd, IOASID_ALLOC, &alloc));
+	if (_test_mock_device(self->c.ioasid_fd, IOASID_MOCK_IOMMU_A, &mock))
+		SKIP(return, "no selftest mock in this kernel");
+	ASSERT_EQ(0, _test_attach(self->c.ioasid_fd, mock, alloc.out_ioasid,
+				  LABEL(7)));
+	ASSERT_EQ(0, _test_attach(self->c.ioasid_fd, mock, self->c.ioasid,
+				  LABEL(7)));
+	EXPECT_EQ(2, _test_domains(self->c.ioasid_fd, self->c.ioasid));
+
+	/* Both still DMA through the IOASID's mappings */
+	ASSERT_EQ(0, ioasid_map(self->c.ioasid_fd, self->c.ioasid, self->a,
+				BUF_SIZE, IOVA_A));
+	fill(self->a, 512, 29);
+	ASSERT_EQ(0, edu_dma(&self->c, IOVA_A, 0, 512, false));
+	ASSERT_EQ(0, edu_dma(&self->c, IOVA_A + PAGE, 0, 512, true));
+	EXPECT_EQ(0, memcmp(self->a + PAGE, self->a, 512));
+	ASSERT_EQ(0, _test_dma(self->c.ioasid_fd, mock, IOVA_A + PAGE,
+			       self->b, 512, false));
+	EXPECT_EQ(0, memcmp(self->b, self->a, 512));
+}
+
+/*
+ * The device goes away (its driver is unbound) while its group is bound
+ * to an ioasid fd: the group lets go of the DMA ownership then, and a
+ * later close or unbind of the group has nothing left to do.
+ */
+TEST_F(edu_ioasid, unbinding_the_driver_releases_a_bound_group)
+{
+	struct vfio_group_unbind_ioasid_fd unbind = { .argsz = sizeof(unbind) };
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, edu_bind_ioasid(self->c.group_fd, self->c.ioasid_fd,
+				     NULL, 0));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
+		 self->edus[0].bdf);
+	ASSERT_EQ(0, write_str(path, self->edus[0].bdf));
+	EXPECT_ERRNO(EINVAL, ioctl(self->c.group_fd,
+				   VFIO_GROUP_UNBIND_IOASID_FD, &unbind));
+	close_fd(&self->c.group_fd);
+
+	/* The group is free: vfio-pci binds again, the group can be bound */
+	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
+	self->c.group_fd = open_vfio_group(self->edus[0].bdf);
+	ASSERT_LE(0, self->c.group_fd);
+	ASSERT_EQ(0, bind_open_attach(&self->c, self->edus[0].bdf));
+}
+
+/*
  * The two edus behind the bridge: one IOMMU group, so one owner and one
  * IOASID for both.
  */
