@@ -33,6 +33,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "ioasid_fd_utils.h"
+
 #define PCI_DEVICES "/sys/bus/pci/devices"
 
 #define EDU_ID		0x00
@@ -50,18 +52,6 @@ struct edu {
 	unsigned int bus;
 	int group;	/* -1 without an IOMMU group */
 };
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
 
 static unsigned long sysfs_hex(const char *bdf, const char *attr)
 {

@@ -26,18 +26,6 @@
 
 static char *buf;
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /*
  * The thread's fail-nth file, opened once: opening it between runs would
  * itself be a fallible call counted by fail-nth.
@@ -229,7 +217,7 @@ FIXTURE_SETUP(fail_nth)
 		close(fd);
 		ASSERT_LT(0, n);
 		knobs[i].saved[n] = 0;
-		ASSERT_EQ(0, write_file(knobs[i].path, knobs[i].val));
+		ASSERT_EQ(0, write_str(knobs[i].path, knobs[i].val));
 	}
 	{
 		char path[64];
@@ -261,7 +249,7 @@ FIXTURE_TEARDOWN(fail_nth)
 
 	for (i = 0; i != ARRAY_SIZE(knobs); i++)
 		if (knobs[i].saved[0])
-			write_file(knobs[i].path, knobs[i].saved);
+			write_str(knobs[i].path, knobs[i].saved);
 }
 
 /*

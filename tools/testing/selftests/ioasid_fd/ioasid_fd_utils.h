@@ -355,6 +355,18 @@ static int64_t _test_locked(int fd)
 	return cmd.memlock.out_locked;
 }
 
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
 /*
  * Pages pinned with FOLL_PIN by anyone, from /proc/vmstat: what teardown
  * compares with its value at setup to prove that nothing stayed pinned.
