@@ -242,8 +242,8 @@ static int iopt_check_iova(struct iofd_iopt *iopt, unsigned long iova,
 }
 
 /*
- * Map the first @length bytes of @area into @domain. On failure nothing of
- * the area is left in @domain.
+ * Map @area into @domain, a run of physically contiguous pages at a time.
+ * On failure nothing of the area is left in @domain.
  */
 static int iopt_area_map(struct iofd_area *area, struct iommu_domain *domain)
 {
@@ -385,7 +385,6 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 
 err_unmap:
 	/* The area is the only one on this list: a flush per domain */
-	INIT_LIST_HEAD(&area->unmap_item);
 	list_for_each_entry(idomain, &iopt->domains, item) {
 		LIST_HEAD(one);
 

@@ -50,7 +50,6 @@ enum iofd_object_type {
 #ifdef CONFIG_IOASID_FD_TEST
 	IOFD_OBJ_MOCK_DEVICE,
 #endif
-	IOFD_OBJ_MAX,
 };
 
 /*

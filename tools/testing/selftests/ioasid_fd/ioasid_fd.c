@@ -323,7 +323,7 @@ TEST_F(ioasid, map_overlapping_a_mapping_is_eexist)
 	/* Adjacent on both sides is fine */
 	test_map_fixed(self->ioasid, self->buf, PAGE, MIB - PAGE);
 	test_map_fixed(self->ioasid, self->buf, PAGE, MIB + 4 * PAGE);
-	/* A failed map pinned nothing: 6 pins of 4 pages of buf */
+	/* The refused maps pinned nothing more of the first 4 pages */
 	test_pinned(self->buf, 4 * PAGE, 4);
 }
 
