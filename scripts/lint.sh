@@ -34,7 +34,7 @@ done
 
 echo "lint: kernel-doc"
 out=$("$KSRC/scripts/kernel-doc" -Wall -none include/uapi/linux/*.h \
-	include/linux/*.h drivers/iommu/ioasid_fd/*.c drivers/vfio/*.c 2>&1)
+	include/linux/*.h drivers/iommu/ioasid/*.c drivers/vfio/*.c 2>&1)
 if [ -n "$out" ]; then
 	echo "$out"
 	rc=1
@@ -43,7 +43,7 @@ fi
 echo "lint: sparse"
 if [ -f "$KOBJ/.config" ]; then
 	# Our new files only: upstream VFIO has sparse warnings of its own
-	targets=(drivers/iommu/ioasid_fd/ drivers/vfio/ioasid.o)
+	targets=(drivers/iommu/ioasid/ drivers/vfio/ioasid.o)
 	out=$(make -s -C "$KSRC" O="$KOBJ" -j"$JOBS" C=2 "${targets[@]}" 2>&1 |
 	      grep -E 'warning:|error:')
 	if [ -n "$out" ]; then

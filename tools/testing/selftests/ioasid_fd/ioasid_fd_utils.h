@@ -23,7 +23,7 @@
 #include <linux/ioasid_fd.h>
 
 #include "../kselftest_harness.h"
-#include "../../../../drivers/iommu/ioasid_fd/iofd_test.h"
+#include "../../../../drivers/iommu/ioasid/iofd_test.h"
 
 #define IOASID_DEV "/dev/ioasid"
 
