@@ -19,4 +19,16 @@ static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
 	return dev->iommu->iommu_dev->ops;
 }
 
+/*
+ * What patches/ add to <linux/iommu.h> for fault handlers, which the
+ * installed headers lack: without the IOMMU drivers' side of it, faults
+ * are reported with the access only.
+ */
+#ifndef IOMMU_FAULT_REASON_SHIFT
+#define IOMMU_FAULT_NO_TRANSLATION	0x2
+#define IOMMU_FAULT_PERMISSION		0x4
+#define IOMMU_FAULT_REASON_SHIFT	8
+#define IOMMU_FAULT_REASON(flags)	(((flags) >> IOMMU_FAULT_REASON_SHIFT) & 0xff)
+#endif
+
 #endif
