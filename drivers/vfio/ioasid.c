@@ -217,6 +217,12 @@ void vfio_device_ioasid_unbind(struct vfio_device *device)
 	lockdep_assert_held(&group->group_lock);
 	lockdep_assert_held(&device->dev_set->lock);
 
+	/*
+	 * vfio_unregister_group_dev() deletes the vfio device before it
+	 * waits for the user to close it: the device is going away.
+	 */
+	if (!device_is_registered(&device->device))
+		iofd_device_removed(device->iofd_dev);
 	iofd_device_unbind(device->iofd_dev);
 	device->iofd_dev = NULL;
 	group->ioasid_devices--;

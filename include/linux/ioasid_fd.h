@@ -49,6 +49,7 @@ void iofd_group_release(struct iommu_group *group);
 struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx,
 				     struct device *dev);
 void iofd_device_unbind(struct iofd_device *idev);
+void iofd_device_removed(struct iofd_device *idev);
 int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 		       struct iofd_attach_conflict *conflict);
 int iofd_device_detach(struct iofd_device *idev);
@@ -79,6 +80,10 @@ static inline struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx,
 }
 
 static inline void iofd_device_unbind(struct iofd_device *idev)
+{
+}
+
+static inline void iofd_device_removed(struct iofd_device *idev)
 {
 }
 

@@ -25,11 +25,28 @@
  * it, so DMA always translates through one whole, current table. (The
  * IOMMU driver may block translation for the instant of the switch; DMA
  * then faults, it never reaches a stale or partial table.)
+ *
+ * Faults: every domain the core allocates carries its fault handler,
+ * which IOMMU drivers call from their fault interrupt. It turns (domain,
+ * device) into (IOASID, label) for the event queues: the domain's token
+ * names the IOASID and the context's RCU list of bound devices gives the
+ * label. A group whose last device detaches is not handed back to the
+ * IOMMU core's blocking domain but parked on an empty domain of its own,
+ * which blocks DMA just as well and still says whose DMA faulted (with
+ * no IOASID). So that no handler runs on freed memory, a domain a group
+ * left, and a bound device, are freed only an RCU grace period later:
+ * fault interrupts report under RCU.
+ *
+ * Each time a group stops reaching an IOASID (detach, replace, removal
+ * of the device) the event queues get an invalidation naming the device.
  */
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/msi.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <uapi/linux/ioasid_fd.h>
 
 #include "iofd_private.h"
 
@@ -47,6 +64,9 @@
  * @ioasid: the IOASID the group is attached to, referenced; NULL if none
  * @idomain: the domain of @ioasid the group uses
  * @attached: the attached devices, by iofd_device.attached_item
+ * @parking: an empty domain of the group's IOMMU, made at the first
+ *	attach, that blocks the group's DMA between attachments
+ * @parked: the group uses @parking
  *
  * All fields are protected by ictx->lock.
  */
@@ -57,6 +77,8 @@ struct iofd_group {
 	struct iofd_ioasid *ioasid;
 	struct iofd_domain *idomain;
 	struct list_head attached;
+	struct iommu_domain *parking;
+	bool parked;
 };
 
 /*
@@ -66,8 +88,12 @@ struct iofd_group {
  * @dev: the device
  * @ctx_ref: holds a reference on the context's file
  * @attached: is on igroup->attached, under ictx->lock
- * @label: the user's name for the device while attached
+ * @removed: the device is going away (iofd_device_removed())
+ * @label: the user's name for the device, from its last attach; written
+ *	under ictx->lock, read under RCU by fault handlers
  * @attached_item: on igroup->attached
+ * @ctx_item: on ictx->devices (RCU), while bound
+ * @rcu: frees it after fault handlers are done with it
  */
 struct iofd_device {
 	struct iofd_ctx *ictx;
@@ -75,8 +101,11 @@ struct iofd_device {
 	struct device *dev;
 	bool ctx_ref;
 	bool attached;
+	bool removed;
 	u64 label;
 	struct list_head attached_item;
+	struct list_head ctx_item;
+	struct rcu_head rcu;
 };
 
 static bool allow_unsafe_interrupts;
@@ -146,13 +175,64 @@ EXPORT_SYMBOL_NS_GPL(iofd_group_release, IOASID_FD);
 void iofd_ctx_groups_init(struct iofd_ctx *ictx)
 {
 	xa_init(&ictx->groups);
+	INIT_LIST_HEAD(&ictx->devices);
 }
 
 void iofd_ctx_groups_destroy(struct iofd_ctx *ictx)
 {
 	/* Every device is unbound before the context goes */
 	WARN_ON(!xa_empty(&ictx->groups));
+	WARN_ON(!list_empty(&ictx->devices));
 	xa_destroy(&ictx->groups);
+}
+
+/**
+ * iofd_device_label_rcu - the label of a bound device
+ * @ictx: the context
+ * @dev: the device
+ *
+ * For fault handlers: any context.
+ *
+ * Return: the label of its last attach, 0 if it has none or is not bound.
+ */
+u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev)
+{
+	struct iofd_device *idev;
+	u64 label = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(idev, &ictx->devices, ctx_item) {
+		if (idev->dev == dev) {
+			label = READ_ONCE(idev->label);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return label;
+}
+
+/*
+ * The fault handler of the domains of an IOASID; the IOMMU driver calls
+ * it from its fault interrupt. The fault is reported, not resolved: an
+ * error tells the driver so, and most then log it as they would have.
+ */
+static int iofd_domain_fault(struct iommu_domain *domain, struct device *dev,
+			     unsigned long iova, int flags, void *token)
+{
+	struct iofd_ioasid *ioasid = token;
+
+	iofd_report_fault(ioasid->ictx, ioasid->obj.id, dev, iova, flags);
+	return -EOPNOTSUPP;
+}
+
+/* The same for a parked group: its device is bound but not attached */
+static int iofd_parked_fault(struct iommu_domain *domain, struct device *dev,
+			     unsigned long iova, int flags, void *token)
+{
+	struct iofd_group *igroup = token;
+
+	iofd_report_fault(igroup->ictx, 0, dev, iova, flags);
+	return -EOPNOTSUPP;
 }
 
 static struct iofd_group *iofd_group_get(struct iofd_ctx *ictx,
@@ -193,6 +273,13 @@ static void iofd_group_put(struct iofd_group *igroup)
 	if (--igroup->users)
 		return;
 	WARN_ON(igroup->ioasid || !list_empty(&igroup->attached));
+	if (igroup->parking) {
+		/* To the IOMMU core's blocking domain, until ownership ends */
+		if (igroup->parked)
+			iommu_detach_group(igroup->parking, igroup->group);
+		synchronize_rcu();
+		iommu_domain_free(igroup->parking);
+	}
 	xa_erase(&igroup->ictx->groups, iommu_group_id(igroup->group));
 	iommu_group_put(igroup->group);
 	kfree(igroup);
@@ -245,6 +332,8 @@ struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 
 	mutex_lock(&ictx->lock);
 	idev->igroup = iofd_group_get(ictx, group);
+	if (!IS_ERR(idev->igroup))
+		list_add_tail_rcu(&idev->ctx_item, &ictx->devices);
 	mutex_unlock(&ictx->lock);
 	if (IS_ERR(idev->igroup)) {
 		rc = PTR_ERR(idev->igroup);
@@ -311,11 +400,15 @@ static int iofd_group_set_domain(struct iofd_group *igroup,
 {
 	if (iofd_should_fail())
 		return -ENOMEM;
-	if (igroup->idomain)
+	if (igroup->idomain || igroup->parked)
 		return iommu_group_replace_domain(igroup->group, domain);
 	return iommu_attach_group(domain, igroup->group);
 }
 
+/*
+ * Drop a group's use of @idomain, which it has left. A fault interrupt
+ * may still be reporting through it: the caller waited for RCU readers.
+ */
 static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
 {
 	down_write(&iopt->domains_rwsem);
@@ -327,6 +420,24 @@ static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
 	up_write(&iopt->domains_rwsem);
 	iommu_domain_free(idomain->domain);
 	kfree(idomain);
+}
+
+/* The empty domain a detached group waits on, made at its first attach */
+static int iofd_group_make_parking(struct iofd_group *igroup,
+				   struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	if (igroup->parking)
+		return 0;
+	if (iofd_should_fail())
+		return -ENOMEM;
+	domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
+	iommu_set_fault_handler(domain, iofd_parked_fault, igroup);
+	igroup->parking = domain;
+	return 0;
 }
 
 /* Where the IOMMU translates MSIs in software, tell the DMA layer where */
@@ -354,9 +465,10 @@ static int iofd_domain_msi_cookie(struct iommu_domain *domain,
  * such a device is coherent, see vfio_group_enforced_coherent()), its
  * MSI cookie is set, and it holds every mapping of @iopt.
  */
-static struct iofd_domain *iofd_domain_alloc(struct iofd_iopt *iopt,
+static struct iofd_domain *iofd_domain_alloc(struct iofd_ioasid *ioasid,
 					     struct device *dev)
 {
+	struct iofd_iopt *iopt = &ioasid->iopt;
 	struct iofd_domain *idomain;
 	struct iommu_domain *domain;
 	int rc;
@@ -371,6 +483,8 @@ static struct iofd_domain *iofd_domain_alloc(struct iofd_iopt *iopt,
 		rc = PTR_ERR(domain);
 		goto err_free_idomain;
 	}
+	/* The IOASID outlives the domain: the group holds it until after */
+	iommu_set_fault_handler(domain, iofd_domain_fault, ioasid);
 	/* Memory is pinned in CPU pages: the IOMMU must be able to map one */
 	if (__ffs(domain->pgsize_bitmap) > PAGE_SHIFT) {
 		rc = -EINVAL;
@@ -430,6 +544,10 @@ static int iofd_group_switch(struct iofd_group *igroup,
 
 	lockdep_assert_held(&igroup->ictx->lock);
 
+	rc = iofd_group_make_parking(igroup, idev->dev);
+	if (rc)
+		return rc;
+
 	down_write(&iopt->domains_rwsem);
 	rc = iopt_reserve_dev_regions(iopt, idev->dev, idev);
 	if (rc)
@@ -447,7 +565,7 @@ static int iofd_group_switch(struct iofd_group *igroup,
 		goto attached;
 	}
 
-	idomain = iofd_domain_alloc(iopt, idev->dev);
+	idomain = iofd_domain_alloc(ioasid, idev->dev);
 	if (IS_ERR(idomain)) {
 		rc = PTR_ERR(idomain);
 		goto err_unreserve;
@@ -462,10 +580,14 @@ attached:
 	up_write(&iopt->domains_rwsem);
 	igroup->ioasid = ioasid;
 	igroup->idomain = idomain;
+	igroup->parked = false;
 	if (old_ioasid) {
 		/* The group no longer uses the old domain: let it go */
+		synchronize_rcu();
 		iopt_unreserve(&old_ioasid->iopt, idev);
 		iofd_domain_put(&old_ioasid->iopt, old_idomain);
+		iofd_report_inval(igroup->ictx, old_ioasid->obj.id, idev->label,
+				  0, U64_MAX, IOASID_INVAL_DEVICE_DETACHED, 0);
 		iofd_put_object(&old_ioasid->obj);
 	}
 	return 0;
@@ -594,11 +716,25 @@ int iofd_device_detach(struct iofd_device *idev)
 	idev->attached = false;
 
 	if (list_empty(&igroup->attached)) {
-		/* Back to the blocking domain: DMA stops here */
-		iommu_detach_group(igroup->idomain->domain, igroup->group);
+		/*
+		 * To the empty parking domain: DMA stops here, and still
+		 * faults under the device's label. Should the driver refuse
+		 * it, to the IOMMU core's blocking domain.
+		 */
+		if (iommu_group_replace_domain(igroup->group, igroup->parking))
+			iommu_detach_group(igroup->idomain->domain,
+					   igroup->group);
+		else
+			igroup->parked = true;
+		/* Fault interrupts that saw the old domain are done */
+		synchronize_rcu();
 		iofd_domain_put(&ioasid->iopt, igroup->idomain);
 		igroup->ioasid = NULL;
 		igroup->idomain = NULL;
+		iofd_report_inval(ictx, ioasid->obj.id, idev->label, 0,
+				  U64_MAX, idev->removed ?
+				  IOASID_INVAL_DEVICE_REMOVED :
+				  IOASID_INVAL_DEVICE_DETACHED, 0);
 	}
 	/* Only now may MAP use what the device reserved */
 	iopt_unreserve(&ioasid->iopt, idev);
@@ -623,13 +759,130 @@ void iofd_device_unbind(struct iofd_device *idev)
 
 	iofd_device_detach(idev);
 	mutex_lock(&ictx->lock);
+	list_del_rcu(&idev->ctx_item);
 	iofd_group_put(idev->igroup);
 	mutex_unlock(&ictx->lock);
 	iommu_device_release_dma_owner(idev->dev);
 	if (idev->ctx_ref)
 		fput(ictx->file);
-	kfree(idev);
+	/* A fault interrupt may be looking up its label */
+	kfree_rcu(idev, rcu);
 }
 EXPORT_SYMBOL_NS_GPL(iofd_device_unbind, IOASID_FD);
+
+/**
+ * iofd_device_removed - say that a bound device is going away
+ * @idev: the device, from iofd_device_bind()
+ *
+ * For a driver whose device is being removed (hot-unplug, driver unbind)
+ * while it is bound: the invalidation the context reports when the
+ * device leaves its IOASID then says the device was removed rather than
+ * detached. Call it before iofd_device_unbind().
+ */
+void iofd_device_removed(struct iofd_device *idev)
+{
+	mutex_lock(&idev->ictx->lock);
+	idev->removed = true;
+	mutex_unlock(&idev->ictx->lock);
+}
+EXPORT_SYMBOL_NS_GPL(iofd_device_removed, IOASID_FD);
+
+struct iofd_device_info_resv {
+	struct ioasid_iova_range *ranges;
+	u32 capacity;
+	u32 total;
+};
+
+/*
+ * The device's reserved regions, as the IOASID sees them (see
+ * iopt_reserve_dev_regions()), into a kernel buffer that the caller
+ * copies out once the locks are dropped.
+ */
+static void iofd_device_info_regions(struct device *dev,
+				     struct iofd_device_info_resv *resv)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(region, &regions, list) {
+		unsigned long last;
+
+		if (region->type == IOMMU_RESV_DIRECT_RELAXABLE ||
+		    !region->length ||
+		    check_add_overflow((unsigned long)region->start,
+				       region->length - 1, &last))
+			continue;
+		if (resv->total < resv->capacity) {
+			resv->ranges[resv->total].start = region->start;
+			resv->ranges[resv->total].last = last;
+		}
+		resv->total++;
+	}
+	iommu_put_resv_regions(dev, &regions);
+}
+
+int iofd_device_info_ioctl(struct iofd_ucmd *ucmd)
+{
+	struct ioasid_device_info *cmd = ucmd->cmd;
+	struct iofd_ctx *ictx = ucmd->ictx;
+	struct iofd_device_info_resv resv = {};
+	struct iommu_domain *domain;
+	struct iofd_device *idev;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	/* No IOMMU reports that many: a bound on what the user makes us allocate */
+	resv.capacity = min_t(u32, cmd->num_reserved, 256);
+	if (resv.capacity) {
+		resv.ranges = kcalloc(resv.capacity, sizeof(*resv.ranges),
+				      GFP_KERNEL_ACCOUNT);
+		if (!resv.ranges)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&ictx->lock);
+	idev = iofd_label_user(ictx, cmd->label);
+	if (!idev) {
+		mutex_unlock(&ictx->lock);
+		rc = -ENOENT;
+		goto out_free;
+	}
+	domain = idev->igroup->idomain->domain;
+	cmd->out_ioasid = idev->igroup->ioasid->obj.id;
+	cmd->out_flags = 0;
+	if (msi_device_has_isolated_msi(idev->dev))
+		cmd->out_flags |= IOASID_DEVICE_MSI_ISOLATED;
+	if (idev->igroup->idomain->coherent)
+		cmd->out_flags |= IOASID_DEVICE_COHERENT;
+	cmd->out_pgsize_bitmap = domain->pgsize_bitmap;
+	if (domain->geometry.force_aperture) {
+		cmd->out_aperture_start = domain->geometry.aperture_start;
+		cmd->out_aperture_last = domain->geometry.aperture_end;
+	} else {
+		cmd->out_aperture_start = 0;
+		cmd->out_aperture_last = U64_MAX;
+	}
+	iofd_device_info_regions(idev->dev, &resv);
+	mutex_unlock(&ictx->lock);
+
+	/* Copied out with no lock held: the user's memory may fault */
+	if (resv.total && resv.capacity &&
+	    copy_to_user(u64_to_user_ptr(cmd->reserved), resv.ranges,
+			 min(resv.total, resv.capacity) *
+			 sizeof(*resv.ranges))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	cmd->num_reserved = resv.total;
+	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc && resv.total > resv.capacity)
+		rc = -EMSGSIZE;
+out_free:
+	kfree(resv.ranges);
+	return rc;
+}
 
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);

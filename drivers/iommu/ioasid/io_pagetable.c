@@ -18,6 +18,13 @@
  * that has been given back. The pages to unpin come from the areas,
  * never from walking a page table.
  *
+ * An asynchronous UNMAP only moves its areas from the tree to a pending
+ * tree, where they stay mapped and pinned; iopt_complete_async() later
+ * unmaps everything pending with one flush per domain, then unpins. A
+ * pending IOVA is still in use: MAP at it waits for the flush (the
+ * caller completes it and retries), a kernel-chosen IOVA avoids it, and
+ * a new domain is filled with it so that every domain stays the same.
+ *
  * Usable IOVA: the intersection of the apertures of the domains, minus
  * the regions attached devices reserve (MSI windows and the like). An
  * IOASID without devices can map any IOVA; a device whose aperture or
@@ -37,7 +44,9 @@ void iopt_init(struct iofd_iopt *iopt)
 	init_rwsem(&iopt->domains_rwsem);
 	init_rwsem(&iopt->iova_rwsem);
 	INIT_LIST_HEAD(&iopt->domains);
+	INIT_LIST_HEAD(&iopt->pending_reqs);
 	iopt->areas = RB_ROOT_CACHED;
+	iopt->pending = RB_ROOT_CACHED;
 	iopt->reserved = RB_ROOT_CACHED;
 }
 
@@ -68,6 +77,19 @@ static struct iofd_area *iofd_area_next(struct iofd_area *area,
 #define for_each_area(area, iopt, start, last)                              \
 	for (area = iofd_area_first(iopt, start, last); area;               \
 	     area = iofd_area_next(area, start, last))
+
+/* An IOVA in [start, last] that is mapped, or pending an async flush */
+static struct interval_tree_node *iopt_used_first(struct iofd_iopt *iopt,
+						  unsigned long start,
+						  unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->areas, start, last);
+	if (node)
+		return node;
+	return interval_tree_iter_first(&iopt->pending, start, last);
+}
 
 /* The aperture every domain of @iopt can translate */
 static void iopt_aperture(struct iofd_iopt *iopt, unsigned long *start,
@@ -159,7 +181,7 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 			      void *arg)
 {
 	struct iopt_find *find = arg;
-	struct iofd_area *area;
+	struct interval_tree_node *used;
 	unsigned long cur, end;
 
 	if (check_add_overflow(start, find->align - 1, &cur))
@@ -169,13 +191,13 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 		if (check_add_overflow(cur, find->length - 1, &end) ||
 		    end > last)
 			return 0;
-		area = iofd_area_first(find->iopt, cur, end);
-		if (!area) {
+		used = iopt_used_first(find->iopt, cur, end);
+		if (!used) {
 			find->found = cur;
 			return 1;
 		}
-		/* The next aligned IOVA after the area, if there is one */
-		if (check_add_overflow(area->node.last, find->align, &cur))
+		/* The next aligned IOVA after it, if there is one */
+		if (check_add_overflow(used->last, find->align, &cur))
 			return 0;
 		cur &= ~(find->align - 1);
 	}
@@ -237,6 +259,9 @@ static int iopt_check_iova(struct iofd_iopt *iopt, unsigned long iova,
 
 	if (iofd_area_first(iopt, iova, last))
 		return -EEXIST;
+	/* The caller completes the pending flush and tries again */
+	if (interval_tree_iter_first(&iopt->pending, iova, last))
+		return -EAGAIN;
 	__iopt_iova_ranges(iopt, iopt_check_in_range, &check);
 	return check.ok ? 0 : -ERANGE;
 }
@@ -315,9 +340,10 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
  * @fixed_iova: map at *@iova rather than choosing
  * @acct: who pays for the pins
  *
- * Return: 0, -EEXIST if the range overlaps a mapping, -ERANGE if it is
- * not usable (or no hole is large enough), -EOVERFLOW, or the pin's or
- * the IOMMU driver's error. On failure nothing is mapped or pinned.
+ * Return: 0, -EEXIST if the range overlaps a mapping, -EAGAIN if it
+ * overlaps an asynchronous unmap not flushed yet, -ERANGE if it is not
+ * usable (or no hole is large enough), -EOVERFLOW, or the pin's or the
+ * IOMMU driver's error. On failure nothing is mapped or pinned.
  */
 int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  unsigned long uptr, unsigned long length, int prot,
@@ -403,6 +429,34 @@ err_unpin:
 	return rc;
 }
 
+/*
+ * Take every area within [iova, last] out of the tree, onto @list. A
+ * range that would cut an area in two fails and changes nothing.
+ */
+static int iopt_take_areas(struct iofd_iopt *iopt, unsigned long iova,
+			   unsigned long last, struct list_head *list,
+			   unsigned long *unmapped)
+{
+	struct iofd_area *area;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	*unmapped = 0;
+	for_each_area(area, iopt, iova, last) {
+		if (area->node.start < iova || area->node.last > last)
+			return -EINVAL;
+		list_add_tail(&area->unmap_item, list);
+	}
+	if (list_empty(list))
+		return -ENOENT;
+	list_for_each_entry(area, list, unmap_item) {
+		interval_tree_remove(&area->node, &iopt->areas);
+		iopt->nr_areas--;
+		*unmapped += iofd_area_length(area);
+	}
+	return 0;
+}
+
 /**
  * iopt_unmap - unmap every mapping within [iova, last]
  * @iopt: the IOVA space
@@ -421,28 +475,18 @@ int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	struct iofd_domain *idomain;
 	struct iofd_area *area, *next;
 	LIST_HEAD(list);
+	int rc;
 
-	*unmapped = 0;
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	for_each_area(area, iopt, iova, last) {
-		if (area->node.start < iova || area->node.last > last) {
-			up_write(&iopt->iova_rwsem);
-			up_read(&iopt->domains_rwsem);
-			return -EINVAL;
-		}
-		list_add_tail(&area->unmap_item, &list);
-	}
-	if (list_empty(&list)) {
+	rc = iopt_take_areas(iopt, iova, last, &list, unmapped);
+	if (rc) {
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
-		return -ENOENT;
+		return rc;
 	}
-	list_for_each_entry(area, &list, unmap_item) {
-		interval_tree_remove(&area->node, &iopt->areas);
-		iopt->nr_areas--;
+	list_for_each_entry(area, &list, unmap_item)
 		iopt->nr_pinned -= area->pages->npages;
-	}
 	list_for_each_entry(idomain, &iopt->domains, item)
 		iopt_unmap_domain(idomain->domain, &list);
 	up_write(&iopt->iova_rwsem);
@@ -450,11 +494,79 @@ int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 
 	/* Every IOTLB is flushed: the memory can go back */
 	list_for_each_entry_safe(area, next, &list, unmap_item) {
-		*unmapped += iofd_area_length(area);
 		iofd_pages_unpin(area->pages);
 		kfree(area);
 	}
 	return 0;
+}
+
+/**
+ * iopt_unmap_async - take mappings out of the IOVA space, flush later
+ * @iopt: the IOVA space
+ * @req: the request, with @req->iova and @req->last set; queued on
+ *	success, until iopt_complete_async() hands it back
+ * @unmapped: out: bytes that were mapped in the range
+ *
+ * The areas leave the tree but stay mapped and pinned until
+ * iopt_complete_async().
+ *
+ * Return: as iopt_unmap().
+ */
+int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
+		     unsigned long *unmapped)
+{
+	struct iofd_area *area;
+	int rc;
+
+	INIT_LIST_HEAD(&req->areas);
+	down_write(&iopt->iova_rwsem);
+	rc = iopt_take_areas(iopt, req->iova, req->last, &req->areas,
+			     unmapped);
+	if (!rc) {
+		list_for_each_entry(area, &req->areas, unmap_item)
+			interval_tree_insert(&area->node, &iopt->pending);
+		list_add_tail(&req->item, &iopt->pending_reqs);
+	}
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+/**
+ * iopt_complete_async - flush and unpin what async unmaps left pending
+ * @iopt: the IOVA space
+ * @done: the completed requests are moved here, for the caller to
+ *	report and free
+ *
+ * One flush per domain for everything pending, however many calls left
+ * it. When this returns, no device reaches any of it and it is unpinned.
+ */
+void iopt_complete_async(struct iofd_iopt *iopt, struct list_head *done)
+{
+	struct iofd_domain *idomain;
+	struct iofd_area *area, *next;
+	struct iofd_unmap_req *req;
+	LIST_HEAD(areas);
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	list_for_each_entry(req, &iopt->pending_reqs, item)
+		list_splice_tail_init(&req->areas, &areas);
+	list_splice_tail_init(&iopt->pending_reqs, done);
+	if (!list_empty(&areas)) {
+		list_for_each_entry(idomain, &iopt->domains, item)
+			iopt_unmap_domain(idomain->domain, &areas);
+		list_for_each_entry(area, &areas, unmap_item) {
+			interval_tree_remove(&area->node, &iopt->pending);
+			iopt->nr_pinned -= area->pages->npages;
+		}
+	}
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+
+	list_for_each_entry_safe(area, next, &areas, unmap_item) {
+		iofd_pages_unpin(area->pages);
+		kfree(area);
+	}
 }
 
 /**
@@ -466,6 +578,8 @@ void iopt_destroy(struct iofd_iopt *iopt)
 	unsigned long unmapped;
 
 	WARN_ON(!list_empty(&iopt->domains));
+	/* The owner completed the asynchronous unmaps first */
+	WARN_ON(!list_empty(&iopt->pending_reqs));
 	iopt_unmap(iopt, 0, ULONG_MAX, &unmapped);
 	WARN_ON(!RB_EMPTY_ROOT(&iopt->reserved.rb_root));
 }
@@ -511,7 +625,7 @@ int iopt_reserve_dev_regions(struct iofd_iopt *iopt, struct device *dev,
 			/* Beyond what an unsigned long IOVA can reach */
 			continue;
 		}
-		if (iofd_area_first(iopt, resv->start, last)) {
+		if (iopt_used_first(iopt, resv->start, last)) {
 			rc = -EADDRINUSE;
 			break;
 		}
@@ -556,38 +670,63 @@ void iopt_unreserve(struct iofd_iopt *iopt, void *owner)
 	up_write(&iopt->iova_rwsem);
 }
 
+static int iopt_fill_tree(struct rb_root_cached *tree,
+			  struct iommu_domain *domain, struct list_head *done)
+{
+	struct iommu_domain_geometry *geo = &domain->geometry;
+	struct interval_tree_node *node;
+	struct iofd_area *area;
+	int rc;
+
+	for (node = interval_tree_iter_first(tree, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		area = container_of(node, struct iofd_area, node);
+		if (geo->force_aperture &&
+		    (area->node.start < geo->aperture_start ||
+		     area->node.last > geo->aperture_end))
+			return -EADDRINUSE;
+		rc = iopt_area_map(area, domain);
+		if (rc)
+			return rc;
+		/* A pending area is on its request's list: keep a copy here */
+		list_add_tail(&area->fill_item, done);
+	}
+	return 0;
+}
+
 /**
  * iopt_fill_domain - make a new domain mirror the IOVA space
  * @iopt: the IOVA space
  * @domain: a domain no device uses yet
+ *
+ * Mappings whose asynchronous unmap is pending are mapped too: until
+ * their flush every domain holds them.
  *
  * Return: 0, -EADDRINUSE if something mapped lies outside the domain's
  * aperture, or the IOMMU driver's error; on failure @domain is empty.
  */
 int iopt_fill_domain(struct iofd_iopt *iopt, struct iommu_domain *domain)
 {
-	struct iommu_domain_geometry *geo = &domain->geometry;
+	struct iommu_iotlb_gather gather;
 	struct iofd_area *area;
 	LIST_HEAD(done);
-	int rc = 0;
+	int rc;
 
 	lockdep_assert_held_write(&iopt->domains_rwsem);
 
 	down_read(&iopt->iova_rwsem);
-	for_each_area(area, iopt, 0, ULONG_MAX) {
-		if (geo->force_aperture &&
-		    (area->node.start < geo->aperture_start ||
-		     area->node.last > geo->aperture_end)) {
-			rc = -EADDRINUSE;
-			break;
-		}
-		rc = iopt_area_map(area, domain);
-		if (rc)
-			break;
-		list_add_tail(&area->unmap_item, &done);
+	rc = iopt_fill_tree(&iopt->areas, domain, &done);
+	if (!rc)
+		rc = iopt_fill_tree(&iopt->pending, domain, &done);
+	if (rc && !list_empty(&done)) {
+		iommu_iotlb_gather_init(&gather);
+		list_for_each_entry(area, &done, fill_item)
+			WARN_ON(iommu_unmap_fast(domain, area->node.start,
+						 iofd_area_length(area),
+						 &gather) !=
+				iofd_area_length(area));
+		iommu_iotlb_sync(domain, &gather);
 	}
-	if (rc && !list_empty(&done))
-		iopt_unmap_domain(domain, &done);
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }

@@ -54,12 +54,31 @@ void iofd_pages_unpin(struct iofd_pages *pages);
  * @pages: the memory, pinned
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @unmap_item: on the list of an unmap in progress, once out of the tree
+ *	(for an asynchronous unmap, until its flush)
+ * @fill_item: on the list of a domain being filled, to undo on failure
  */
 struct iofd_area {
 	struct interval_tree_node node;
 	struct iofd_pages *pages;
 	int prot;
 	struct list_head unmap_item;
+	struct list_head fill_item;
+};
+
+/*
+ * struct iofd_unmap_req - one IOASID_UNMAP_ASYNC call, until its flush
+ * @item: on iofd_iopt.pending_reqs
+ * @areas: the areas it took out, until the flush takes them all
+ * @iova: first IOVA of the range the call named
+ * @last: last IOVA of that range, inclusive
+ * @cookie: the caller's, for the completion event
+ */
+struct iofd_unmap_req {
+	struct list_head item;
+	struct list_head areas;
+	unsigned long iova;
+	unsigned long last;
+	u64 cookie;
 };
 
 /*
@@ -85,12 +104,19 @@ struct iofd_domain {
  * @reserved, and for read to walk them. MAP and UNMAP hold both (read,
  * write) so that every domain always mirrors @areas exactly; attach
  * holds @domains_rwsem for write while it fills a new domain.
+ *
+ * @pending holds the areas of asynchronous unmaps (@pending_reqs) that
+ * are out of @areas but still mapped in every domain and pinned, until
+ * iopt_complete_async() flushes them: every domain mirrors @areas and
+ * @pending, and neither MAP nor a new device may use their IOVAs.
  */
 struct iofd_iopt {
 	struct rw_semaphore domains_rwsem;
 	struct rw_semaphore iova_rwsem;
 	struct list_head domains;
 	struct rb_root_cached areas;
+	struct rb_root_cached pending;
+	struct list_head pending_reqs;
 	struct rb_root_cached reserved;
 	unsigned long nr_areas;
 	unsigned long nr_pinned;
@@ -108,6 +134,9 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  bool fixed_iova, const struct iofd_acct *acct);
 int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	       unsigned long last, unsigned long *unmapped);
+int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
+		     unsigned long *unmapped);
+void iopt_complete_async(struct iofd_iopt *iopt, struct list_head *done);
 
 /* For attach: the caller holds domains_rwsem for write */
 int iopt_reserve_dev_regions(struct iofd_iopt *iopt, struct device *dev,

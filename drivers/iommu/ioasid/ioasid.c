@@ -1,22 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The IOASID ioctls: parse and check the user's structure, call the IOVA
- * space (io_pagetable.c), copy the answer back. Nothing here knows how
- * mappings are stored.
+ * space (io_pagetable.c), copy the answer back, and report what changed
+ * to the event queues once it is true (after the flush). Nothing here
+ * knows how mappings are stored.
  */
 #include <linux/capability.h>
 #include <linux/iommu.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/slab.h>
 #include <uapi/linux/ioasid_fd.h>
 
 #include "iofd_private.h"
+
+/**
+ * iofd_ioasid_complete_async - finish the IOASID's asynchronous unmaps
+ * @ioasid: the IOASID
+ *
+ * Flush and unpin everything IOASID_UNMAP_ASYNC left pending, then
+ * report each call's completion. Process context.
+ */
+void iofd_ioasid_complete_async(struct iofd_ioasid *ioasid)
+{
+	struct iofd_unmap_req *req, *next;
+	LIST_HEAD(done);
+
+	iopt_complete_async(&ioasid->iopt, &done);
+	list_for_each_entry_safe(req, next, &done, item) {
+		iofd_report_inval(ioasid->ictx, ioasid->obj.id, 0, req->iova,
+				  req->last, IOASID_INVAL_ASYNC_UNMAP,
+				  req->cookie);
+		kfree(req);
+	}
+}
+
+static void iofd_ioasid_async_work(struct work_struct *work)
+{
+	iofd_ioasid_complete_async(container_of(work, struct iofd_ioasid,
+						async_work));
+}
 
 void iofd_ioasid_destroy(struct iofd_object *obj)
 {
 	struct iofd_ioasid *ioasid = container_of(obj, struct iofd_ioasid, obj);
 
+	/* Nothing can queue the work now: no call holds the IOASID */
+	flush_work(&ioasid->async_work);
+	iofd_ioasid_complete_async(ioasid);
 	iopt_destroy(&ioasid->iopt);
+	iofd_report_inval(ioasid->ictx, ioasid->obj.id, 0, 0, U64_MAX,
+			  IOASID_INVAL_IOASID_DESTROYED, 0);
 }
 
 int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd)
@@ -31,7 +65,9 @@ int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd)
 	ioasid = iofd_object_alloc(ucmd->ictx, ioasid, IOFD_OBJ_IOASID);
 	if (IS_ERR(ioasid))
 		return PTR_ERR(ioasid);
+	ioasid->ictx = ucmd->ictx;
 	iopt_init(&ioasid->iopt);
+	INIT_WORK(&ioasid->async_work, iofd_ioasid_async_work);
 
 	cmd->out_ioasid = ioasid->obj.id;
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -151,6 +187,17 @@ int iofd_ioasid_map(struct iofd_ucmd *ucmd)
 	iova = cmd->iova;
 	rc = iopt_map_user(&ioasid->iopt, &iova, cmd->user_va, cmd->length,
 			   prot, cmd->flags & IOASID_MAP_FIXED_IOVA, &acct);
+	if (rc == -EAGAIN) {
+		/* An asynchronous unmap of the range is not flushed yet */
+		iofd_ioasid_complete_async(ioasid);
+		iova = cmd->iova;
+		rc = iopt_map_user(&ioasid->iopt, &iova, cmd->user_va,
+				   cmd->length, prot,
+				   cmd->flags & IOASID_MAP_FIXED_IOVA, &acct);
+		/* Another one came in meanwhile */
+		if (rc == -EAGAIN)
+			rc = -EBUSY;
+	}
 	if (rc)
 		goto out_put;
 
@@ -168,18 +215,48 @@ out_put:
 	return rc;
 }
 
-int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
+static int iofd_ioasid_unmap_async(struct iofd_ioasid *ioasid,
+				   unsigned long iova, unsigned long last,
+				   u64 cookie, unsigned long *unmapped)
 {
-	struct ioasid_unmap *cmd = ucmd->cmd;
-	struct iofd_ioasid *ioasid;
-	unsigned long last, unmapped;
+	struct iofd_unmap_req *req;
 	int rc;
 
-	if ((cmd->flags & ~IOASID_UNMAP_ALL) || cmd->__reserved)
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	if (!req)
+		return -ENOMEM;
+	req->iova = iova;
+	req->last = last;
+	req->cookie = cookie;
+	rc = iopt_unmap_async(&ioasid->iopt, req, unmapped);
+	if (rc) {
+		kfree(req);
+		return rc;
+	}
+	/* Queued again only once it ran: what is pending meanwhile joins */
+	if (!IS_ENABLED(CONFIG_IOASID_FD_TEST) ||
+	    !READ_ONCE(ioasid->ictx->test_async_hold))
+		queue_work(system_unbound_wq, &ioasid->async_work);
+	return 0;
+}
+
+int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
+{
+	const u32 known = IOASID_UNMAP_ALL | IOASID_UNMAP_ASYNC;
+	struct ioasid_unmap *cmd = ucmd->cmd;
+	struct iofd_ioasid *ioasid;
+	unsigned long iova, last, unmapped;
+	int rc;
+
+	if ((cmd->flags & ~known) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->cookie && !(cmd->flags & IOASID_UNMAP_ASYNC))
 		return -EOPNOTSUPP;
 	if (cmd->flags & IOASID_UNMAP_ALL) {
 		if (cmd->iova || cmd->length)
 			return -EINVAL;
+		iova = 0;
+		last = ULONG_MAX;
 	} else {
 		if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
 		    !PAGE_ALIGNED(cmd->length))
@@ -189,19 +266,26 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 				       (unsigned long)(cmd->length - 1), &last) ||
 		    cmd->length > ULONG_MAX)
 			return -EOVERFLOW;
+		iova = cmd->iova;
 	}
 
 	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->ioasid);
 	if (IS_ERR(ioasid))
 		return PTR_ERR(ioasid);
 
-	if (cmd->flags & IOASID_UNMAP_ALL) {
-		rc = iopt_unmap(&ioasid->iopt, 0, ULONG_MAX, &unmapped);
-		/* Emptying an empty IOASID is not an error */
-		if (rc == -ENOENT)
-			rc = 0;
+	if (cmd->flags & IOASID_UNMAP_ASYNC) {
+		rc = iofd_ioasid_unmap_async(ioasid, iova, last, cmd->cookie,
+					     &unmapped);
 	} else {
-		rc = iopt_unmap(&ioasid->iopt, cmd->iova, last, &unmapped);
+		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
+		if (!rc)
+			iofd_report_inval(ucmd->ictx, ioasid->obj.id, 0, iova,
+					  last, IOASID_INVAL_UNMAP, 0);
+	}
+	/* Emptying an empty IOASID is not an error */
+	if (rc == -ENOENT && (cmd->flags & IOASID_UNMAP_ALL)) {
+		unmapped = 0;
+		rc = 0;
 	}
 	if (rc)
 		goto out_put;

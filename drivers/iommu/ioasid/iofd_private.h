@@ -6,10 +6,16 @@
 #include <linux/ioasid_fd.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "io_pagetable.h"
+
+#ifdef IOFD_OUT_OF_TREE
+#include "iofd_oot.h"
+#endif
 
 /*
  * struct iofd_ctx - one open /dev/ioasid
@@ -20,17 +26,27 @@
  * bound device holds a reference on the file).
  *
  * Lock order: @lock -> iopt domains_rwsem -> iopt iova_rwsem -> the
- * objects xa_lock. @lock serializes everything that changes which device
- * is attached where (@groups, every group's and device's attachment
- * state, labels). Object lookups only take the xa_lock.
+ * objects xa_lock -> @eventqs_lock -> an event queue's lock. @lock
+ * serializes everything that changes which device is attached where
+ * (@groups, every group's and device's attachment state, labels). Object
+ * lookups only take the xa_lock. Events are reported under any of these
+ * locks and from interrupts: reporters walk @eventqs and @devices under
+ * RCU only.
  */
 struct iofd_ctx {
 	struct file *file;
 	struct xarray objects;
+	u32 next_id;
 	struct mutex lock;	/* attachment state, see above */
 	struct xarray groups;
+	/* Bound devices, for naming a faulting device by its label */
+	struct list_head devices;
+	spinlock_t eventqs_lock;	/* changes to @eventqs */
+	struct list_head eventqs;
 	/* Test-only replacement of RLIMIT_MEMLOCK, in pages; 0 = off */
 	unsigned long test_memlock_pages;
+	/* Test-only: leave IOASID_UNMAP_ASYNC pending until let go */
+	bool test_async_hold;
 };
 
 /* One ioctl call, as seen by a handler after the generic checks */
@@ -47,6 +63,7 @@ enum iofd_object_type {
 	IOFD_OBJ_NONE,
 	IOFD_OBJ_ANY = IOFD_OBJ_NONE,
 	IOFD_OBJ_IOASID,
+	IOFD_OBJ_EVENTQ,
 #ifdef CONFIG_IOASID_FD_TEST
 	IOFD_OBJ_MOCK_DEVICE,
 #endif
@@ -93,11 +110,14 @@ static inline void iofd_put_object(struct iofd_object *obj)
  * struct iofd_ioasid - an I/O address space
  *
  * The IOVA space and everything mapped in it live in @iopt; the IOASID
- * is the handle userspace names it by.
+ * is the handle userspace names it by. @async_work completes the
+ * IOASID_UNMAP_ASYNC calls pending in @iopt.
  */
 struct iofd_ioasid {
 	struct iofd_object obj;
+	struct iofd_ctx *ictx;
 	struct iofd_iopt iopt;
+	struct work_struct async_work;
 };
 
 static inline struct iofd_ioasid *iofd_get_ioasid(struct iofd_ctx *ictx,
@@ -115,12 +135,24 @@ int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd);
 int iofd_ioasid_iova_ranges(struct iofd_ucmd *ucmd);
 int iofd_ioasid_map(struct iofd_ucmd *ucmd);
 int iofd_ioasid_unmap(struct iofd_ucmd *ucmd);
+void iofd_ioasid_complete_async(struct iofd_ioasid *ioasid);
+
+/* events.c */
+int iofd_eventq_alloc_ioctl(struct iofd_ucmd *ucmd);
+void iofd_eventq_destroy(struct iofd_object *obj);
+void iofd_report_event(struct iofd_ctx *ictx, const struct ioasid_event *event);
+void iofd_report_inval(struct iofd_ctx *ictx, u32 ioasid, u64 label,
+		       u64 iova, u64 last, u32 cause, u64 cookie);
+void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, struct device *dev,
+		       unsigned long iova, int flags);
 
 /* device.c; the rest of its API is in <linux/ioasid_fd.h> */
 void iofd_ctx_groups_init(struct iofd_ctx *ictx);
 void iofd_ctx_groups_destroy(struct iofd_ctx *ictx);
 struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 				       struct device *dev, bool mock);
+u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev);
+int iofd_device_info_ioctl(struct iofd_ucmd *ucmd);
 
 /*
  * Fault injection where failslab cannot reach (GUP, IOMMU driver calls),

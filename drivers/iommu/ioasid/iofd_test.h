@@ -31,6 +31,13 @@
  * @IOASID_TEST_OP_MEMLOCK: read the caller's user's locked_vm and
  *	optionally replace RLIMIT_MEMLOCK, and the CAP_IPC_LOCK exemption,
  *	for pins made through this fd
+ * @IOASID_TEST_OP_INJECT_FAULTS: have mock device &ioasid_test_cmd.id
+ *	report DMA faults through the I/O page table it uses now, as the
+ *	IOMMU's fault interrupt would: with interrupts off, through
+ *	report_iommu_fault()
+ * @IOASID_TEST_OP_ASYNC_HOLD: hold back, or let go, the completion of
+ *	the fd's IOASID_UNMAP_ASYNC calls, so that a test can see the state
+ *	between the call and the flush, and several calls share one flush
  */
 enum ioasid_test_op {
 	IOASID_TEST_OP_MOCK_DEVICE = 1,
@@ -42,6 +49,8 @@ enum ioasid_test_op {
 	IOASID_TEST_OP_DOMAIN_STATS,
 	IOASID_TEST_OP_IOASID_STATS,
 	IOASID_TEST_OP_MEMLOCK,
+	IOASID_TEST_OP_INJECT_FAULTS,
+	IOASID_TEST_OP_ASYNC_HOLD,
 };
 
 /* The mock IOMMUs: their apertures differ, so do their reserved windows */
@@ -68,7 +77,14 @@ enum {
 	IOASID_TEST_STATS_RESET = 1 << 0,
 	/* &ioasid_test_cmd.memlock.flags: set the limit */
 	IOASID_TEST_MEMLOCK_SET = 1 << 0,
+	/* &ioasid_test_cmd.inject.flags: the faulting accesses are writes */
+	IOASID_TEST_INJECT_WRITE = 1 << 0,
+	/* &ioasid_test_cmd.async_hold.flags: hold (else: let go and flush) */
+	IOASID_TEST_ASYNC_HOLD = 1 << 0,
 };
+
+/* The largest &ioasid_test_cmd.inject.count */
+#define IOASID_TEST_MAX_INJECT 1000000
 
 /**
  * struct ioasid_test_cmd - ioctl(IOASID_TEST)
@@ -115,6 +131,15 @@ enum {
  * @memlock.__reserved: must be 0
  * @memlock.pages: the limit in pages; 0 restores RLIMIT_MEMLOCK
  * @memlock.out_locked: pages the caller's user has locked (locked_vm)
+ * @inject: for IOASID_TEST_OP_INJECT_FAULTS
+ * @inject.iova: the IOVA of the first fault; each next one is a page on
+ * @inject.count: how many faults, up to IOASID_TEST_MAX_INJECT
+ * @inject.flags: IOASID_TEST_INJECT_WRITE for write faults
+ * @inject.__reserved: must be 0
+ * @async_hold: for IOASID_TEST_OP_ASYNC_HOLD
+ * @async_hold.flags: IOASID_TEST_ASYNC_HOLD to hold; 0 to let go, which
+ *	completes everything held before returning
+ * @async_hold.__reserved: must be 0
  * @last: marks the end of the first release, for the size checks
  */
 struct ioasid_test_cmd {
@@ -169,6 +194,16 @@ struct ioasid_test_cmd {
 			__aligned_u64 pages;
 			__aligned_u64 out_locked;
 		} memlock;
+		struct {
+			__aligned_u64 iova;
+			__u32 count;
+			__u32 flags;
+			__u32 __reserved;
+		} inject;
+		struct {
+			__u32 flags;
+			__u32 __reserved;
+		} async_hold;
 	};
 	__u32 last;
 };

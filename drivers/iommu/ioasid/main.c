@@ -7,8 +7,10 @@
  * the context: it can be passed to another process and keeps working
  * there, and the context dies with the file's last reference.
  *
- * Objects: what userspace creates (IOASIDs; with the selftest mock, mock
- * devices) lives in a per-context xarray under a u32 ID that is never 0.
+ * Objects: what userspace creates (IOASIDs, event queues; with the
+ * selftest mock, mock devices) lives in a per-context xarray under a u32
+ * ID that is never 0 and never reused while the context lives, so that a
+ * stale ID fails rather than naming a newer object.
  * Creation is two-phase: the ID is reserved first (a lookup cannot see
  * it), everything that can fail is done, and only then is the object
  * published; a published object is destroyed only by DESTROY or close.
@@ -16,6 +18,8 @@
  * reference for the table and one per user; DESTROY succeeds only when
  * the table's is the last. Close destroys the leaves first and repeats:
  * a pass that finds nothing it can destroy means a leaked reference.
+ * Event queues go last, so that they still see what the close itself
+ * reports (devices removed, IOASIDs destroyed).
  *
  * All ioctls share one calling convention (see the uAPI header): the
  * argument points to a structure that starts with its own size. The
@@ -56,9 +60,9 @@ struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
 	refcount_set(&obj->users, 1);
 
 	/* Reserve the ID: lookups see nothing here until finalize */
-	rc = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
-	if (rc) {
+	rc = xa_alloc_cyclic(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+			     xa_limit_31b, &ictx->next_id, GFP_KERNEL_ACCOUNT);
+	if (rc < 0) {
 		kfree(obj);
 		return ERR_PTR(rc);
 	}
@@ -110,6 +114,9 @@ static void iofd_object_destroy(struct iofd_object *obj)
 	switch (obj->type) {
 	case IOFD_OBJ_IOASID:
 		iofd_ioasid_destroy(obj);
+		break;
+	case IOFD_OBJ_EVENTQ:
+		iofd_eventq_destroy(obj);
 		break;
 #ifdef CONFIG_IOASID_FD_TEST
 	case IOFD_OBJ_MOCK_DEVICE:
@@ -173,7 +180,10 @@ static int iofd_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ictx->next_id = 1;
 	mutex_init(&ictx->lock);
+	spin_lock_init(&ictx->eventqs_lock);
+	INIT_LIST_HEAD(&ictx->eventqs);
 	iofd_ctx_groups_init(ictx);
 	ictx->file = filp;
 	filp->private_data = ictx;
@@ -192,10 +202,17 @@ static int iofd_fops_release(struct inode *inode, struct file *filp)
 	 */
 	while (!xa_empty(&ictx->objects)) {
 		unsigned int destroyed = 0;
+		bool queues_only = true;
+
+		xa_for_each(&ictx->objects, index, obj)
+			if (obj->type != IOFD_OBJ_EVENTQ)
+				queues_only = false;
 
 		xa_for_each(&ictx->objects, index, obj) {
 			bool removed;
 
+			if (obj->type == IOFD_OBJ_EVENTQ && !queues_only)
+				continue;
 			xa_lock(&ictx->objects);
 			removed = iofd_object_remove(ictx, obj);
 			xa_unlock(&ictx->objects);
@@ -209,6 +226,7 @@ static int iofd_fops_release(struct inode *inode, struct file *filp)
 			break;
 	}
 	iofd_ctx_groups_destroy(ictx);
+	WARN_ON(!list_empty(&ictx->eventqs));
 	xa_destroy(&ictx->objects);
 	mutex_destroy(&ictx->lock);
 	kfree(ictx);
@@ -241,7 +259,7 @@ static int iofd_info(struct iofd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 
 	cmd->out_api_version = IOASID_API_VERSION;
-	cmd->out_capabilities = 0;
+	cmd->out_capabilities = IOASID_CAP_EVENTS;
 	if (IS_ENABLED(CONFIG_IOASID_FD_TEST))
 		cmd->out_capabilities |= IOASID_CAP_TEST;
 	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -264,6 +282,8 @@ union iofd_ucmd_buffer {
 	struct ioasid_iova_ranges iova_ranges;
 	struct ioasid_map map;
 	struct ioasid_unmap unmap;
+	struct ioasid_eventq_alloc eventq_alloc;
+	struct ioasid_device_info device_info;
 #ifdef CONFIG_IOASID_FD_TEST
 	struct ioasid_test_cmd test;
 #endif
@@ -302,6 +322,10 @@ static const struct iofd_ioctl_op iofd_ioctl_ops[] = {
 	IOCTL_OP(IOASID_MAP, iofd_ioasid_map, struct ioasid_map, iova),
 	IOCTL_OP(IOASID_UNMAP, iofd_ioasid_unmap, struct ioasid_unmap,
 		 out_length),
+	IOCTL_OP(IOASID_EVENTQ_ALLOC, iofd_eventq_alloc_ioctl,
+		 struct ioasid_eventq_alloc, out_fd),
+	IOCTL_OP(IOASID_DEVICE_INFO, iofd_device_info_ioctl,
+		 struct ioasid_device_info, reserved),
 #ifdef CONFIG_IOASID_FD_TEST
 	IOCTL_OP(IOASID_TEST, iofd_test, struct ioasid_test_cmd, last),
 #endif

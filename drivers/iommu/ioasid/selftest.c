@@ -21,7 +21,9 @@
  * while a device could still reach it through a stale IOTLB entry.
  *
  * The mock device "does DMA" by translating IOVAs through whatever domain
- * its group is attached to right now, as hardware would.
+ * its group is attached to right now, as hardware would, and reports a
+ * DMA it cannot translate the way IOMMU drivers do: report_iommu_fault()
+ * with interrupts off, as from a fault interrupt.
  */
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
@@ -44,6 +46,9 @@ static struct dentry *iofd_fail_dentry;
 /* A mock PTE: the PFN, and IOMMU_READ/IOMMU_WRITE in the low bits */
 #define MOCK_PTE_PROT (IOMMU_READ | IOMMU_WRITE)
 #define MOCK_PTE_PFN_SHIFT 2
+/* The mock's own fault reasons, as IOMMU_FAULT_REASON() passes them */
+#define MOCK_FAULT_NOT_PRESENT 1
+#define MOCK_FAULT_PERMISSION 2
 
 struct mock_iommu {
 	struct iommu_device iommu;
@@ -411,6 +416,8 @@ void iofd_selftest_destroy(struct iofd_object *obj)
 	struct iofd_mock_device *mock =
 		container_of(obj, struct iofd_mock_device, obj);
 
+	/* The device goes away with the object */
+	iofd_device_removed(mock->idev);
 	iofd_device_unbind(mock->idev);
 	platform_device_unregister(mock->pdev);
 }
@@ -480,9 +487,32 @@ static int iofd_test_pinned(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 }
 
 /*
+ * Report a DMA fault of @dev at @iova as an IOMMU's fault interrupt
+ * would: with interrupts off, through the domain's fault handler.
+ */
+static void mock_report_fault(struct mock_domain *mock, struct device *dev,
+			      unsigned long iova, bool write, bool present)
+{
+	int flags = write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
+	unsigned long irqflags;
+
+	if (present)
+		flags |= IOMMU_FAULT_PERMISSION |
+			 MOCK_FAULT_PERMISSION << IOMMU_FAULT_REASON_SHIFT;
+	else
+		flags |= IOMMU_FAULT_NO_TRANSLATION |
+			 MOCK_FAULT_NOT_PRESENT << IOMMU_FAULT_REASON_SHIFT;
+	local_irq_save(irqflags);
+	report_iommu_fault(&mock->domain, dev, iova & ~(MOCK_PAGE_SIZE - 1),
+			   flags);
+	local_irq_restore(irqflags);
+}
+
+/*
  * A device access through the I/O page table the mock device's group is
  * attached to now. A blocked group, a missing entry or a missing
- * permission is a DMA fault: -ENXIO, -ENXIO, -EPERM.
+ * permission is a DMA fault: -ENXIO, -ENXIO, -EPERM; the last two are
+ * reported to the domain's fault handler.
  */
 static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 {
@@ -491,6 +521,7 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 	unsigned long length = cmd->dma.length;
 	struct iofd_mock_device *mdev;
 	struct mock_domain *mock;
+	unsigned long fault_iova = 0;
 	u8 *buf;
 	int rc = 0;
 
@@ -531,10 +562,12 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 
 		if (!pte) {
 			rc = -ENXIO;
+			fault_iova = cur;
 			break;
 		}
 		if (!(xa_to_value(pte) & (write ? IOMMU_WRITE : IOMMU_READ))) {
 			rc = -EPERM;
+			fault_iova = cur;
 			break;
 		}
 		pfn = xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT;
@@ -547,6 +580,9 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 		done += n;
 	}
 	mutex_unlock(&mock->lock);
+	if (rc)
+		mock_report_fault(mock, &mdev->pdev->dev, fault_iova, write,
+				  rc == -EPERM);
 	if (!rc && !write &&
 	    copy_to_user(u64_to_user_ptr(cmd->dma.uptr), buf, length))
 		rc = -EFAULT;
@@ -628,6 +664,95 @@ static int iofd_test_memlock(struct iofd_ucmd *ucmd,
 	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * Many faults, fast: for the event queues' overflow and throughput
+ * tests. Interrupts go off a batch at a time, as a fault interrupt
+ * that drains the IOMMU's fault records would, not for the whole run.
+ */
+static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
+				   struct ioasid_test_cmd *cmd)
+{
+	bool write = cmd->inject.flags & IOASID_TEST_INJECT_WRITE;
+	unsigned long iova = cmd->inject.iova;
+	struct iofd_mock_device *mdev;
+	struct mock_domain *mock;
+	u32 done = 0;
+	int rc = 0;
+
+	if (cmd->inject.flags & ~IOASID_TEST_INJECT_WRITE ||
+	    cmd->inject.__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->inject.count || cmd->inject.count > IOASID_TEST_MAX_INJECT)
+		return -EINVAL;
+
+	mdev = iofd_get_mock(ucmd->ictx, cmd->id);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+	/* Attached or parked: a mock paging domain with our handler */
+	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	if (!mock) {
+		rc = -ENOENT;
+		goto out_put;
+	}
+	while (done != cmd->inject.count) {
+		u32 batch = min(cmd->inject.count - done, 256U);
+		unsigned long irqflags;
+
+		local_irq_save(irqflags);
+		for (; batch; batch--, done++) {
+			unsigned long cur = iova + (unsigned long)done *
+						   MOCK_PAGE_SIZE;
+			bool present = xa_load(&mock->pfns,
+					       cur >> MOCK_PAGE_SHIFT);
+			int flags = write ? IOMMU_FAULT_WRITE :
+					    IOMMU_FAULT_READ;
+
+			flags |= present ?
+				 IOMMU_FAULT_PERMISSION |
+				 MOCK_FAULT_PERMISSION <<
+				 IOMMU_FAULT_REASON_SHIFT :
+				 IOMMU_FAULT_NO_TRANSLATION |
+				 MOCK_FAULT_NOT_PRESENT <<
+				 IOMMU_FAULT_REASON_SHIFT;
+			report_iommu_fault(&mock->domain, &mdev->pdev->dev,
+					   cur, flags);
+		}
+		local_irq_restore(irqflags);
+		cond_resched();
+	}
+out_put:
+	iofd_put_object(&mdev->obj);
+	return rc;
+}
+
+/* Hold back IOASID_UNMAP_ASYNC completions; letting go completes them */
+static int iofd_test_async_hold(struct iofd_ucmd *ucmd,
+				struct ioasid_test_cmd *cmd)
+{
+	struct iofd_ctx *ictx = ucmd->ictx;
+	struct iofd_object *obj;
+	unsigned long index;
+
+	if (cmd->async_hold.flags & ~IOASID_TEST_ASYNC_HOLD ||
+	    cmd->async_hold.__reserved)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(ictx->test_async_hold,
+		   cmd->async_hold.flags & IOASID_TEST_ASYNC_HOLD);
+	if (ictx->test_async_hold)
+		return 0;
+
+	xa_for_each(&ictx->objects, index, obj) {
+		struct iofd_ioasid *ioasid;
+
+		ioasid = iofd_get_ioasid(ictx, index);
+		if (IS_ERR(ioasid))
+			continue;
+		iofd_ioasid_complete_async(ioasid);
+		iofd_put_object(&ioasid->obj);
+	}
+	return 0;
+}
+
 int iofd_test(struct iofd_ucmd *ucmd)
 {
 	struct ioasid_test_cmd *cmd = ucmd->cmd;
@@ -669,6 +794,10 @@ int iofd_test(struct iofd_ucmd *ucmd)
 		return iofd_test_ioasid_stats(ucmd, cmd);
 	case IOASID_TEST_OP_MEMLOCK:
 		return iofd_test_memlock(ucmd, cmd);
+	case IOASID_TEST_OP_INJECT_FAULTS:
+		return iofd_test_inject_faults(ucmd, cmd);
+	case IOASID_TEST_OP_ASYNC_HOLD:
+		return iofd_test_async_hold(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -50,6 +50,8 @@ enum {
 	IOASID_CMD_IOVA_RANGES = 0x03,
 	IOASID_CMD_MAP = 0x04,
 	IOASID_CMD_UNMAP = 0x05,
+	IOASID_CMD_EVENTQ_ALLOC = 0x06,
+	IOASID_CMD_DEVICE_INFO = 0x07,
 	/* 0x3f is IOASID_TEST, only with CONFIG_IOASID_FD_TEST */
 };
 
@@ -82,9 +84,12 @@ struct ioasid_info {
  * enum ioasid_capability - optional features reported by IOASID_INFO
  * @IOASID_CAP_TEST: the kernel was built with the selftest mock
  *	(CONFIG_IOASID_FD_TEST); never set on a production kernel
+ * @IOASID_CAP_EVENTS: IOASID_EVENTQ_ALLOC, IOASID_DEVICE_INFO and
+ *	IOASID_UNMAP_ASYNC are available
  */
 enum ioasid_capability {
 	IOASID_CAP_TEST = 1 << 0,
+	IOASID_CAP_EVENTS = 1 << 1,
 };
 
 /**
@@ -94,9 +99,11 @@ enum ioasid_capability {
  * @id: the object to destroy
  * @__reserved: must be 0
  *
- * Destroy any object of the fd by its ID. Destroying an IOASID unmaps
- * everything in it (one IOTLB flush per I/O page table) and unpins the
- * memory.
+ * Destroy any object of the fd by its ID. Destroying an IOASID unpins
+ * everything mapped in it (no device is attached to it, so no I/O page
+ * table has to be flushed) and reports an &IOASID_INVAL_IOASID_DESTROYED
+ * invalidation. Destroying an event queue ends it: its fd reads what is
+ * left, then end of file.
  *
  * Errors: ENOENT if @id names no object; EBUSY while a device is attached
  * to it or another call uses it.
@@ -224,6 +231,8 @@ enum ioasid_map_flags {
  *    READ nor WRITE is requested;
  *  - EOVERFLOW: @iova + @length or @user_va + @length overflows;
  *  - EEXIST: the range overlaps an existing mapping;
+ *  - EBUSY: the range overlaps an IOASID_UNMAP_ASYNC that another call
+ *    started while this one was completing the pending ones;
  *  - ERANGE: the range is not within the usable IOVA ranges; without
  *    IOASID_MAP_FIXED_IOVA, no free range is large enough;
  *  - EFAULT: the memory is not mapped in the caller, not writable for a
@@ -251,9 +260,14 @@ struct ioasid_map {
  * enum ioasid_unmap_flags - flags of &struct ioasid_unmap
  * @IOASID_UNMAP_ALL: unmap every mapping of the IOASID; &ioasid_unmap.iova
  *	and &ioasid_unmap.length must be 0
+ * @IOASID_UNMAP_ASYNC: return as soon as the range is out of the IOASID;
+ *	the IOTLB flush and the unpin happen later, and an
+ *	&IOASID_INVAL_ASYNC_UNMAP invalidation event carrying
+ *	&ioasid_unmap.cookie says when they are done
  */
 enum ioasid_unmap_flags {
 	IOASID_UNMAP_ALL = 1 << 0,
+	IOASID_UNMAP_ASYNC = 1 << 1,
 };
 
 /**
@@ -265,20 +279,34 @@ enum ioasid_unmap_flags {
  * @iova: start of the range to unmap
  * @length: length of the range to unmap, in bytes
  * @out_length: the number of bytes that were mapped in the range
+ * @cookie: with IOASID_UNMAP_ASYNC, copied into the invalidation event
+ *	that reports the completion; must be 0 otherwise
  *
  * Remove every mapping that lies in the range. The range must cover each
  * mapping it touches entirely: a range that would split a mapping is
  * refused and nothing is unmapped. When the call returns, no device can
  * reach the memory any more (the IOTLBs were flushed, once per I/O page
  * table however many mappings went) and only then was the memory
- * unpinned and uncharged.
+ * unpinned and uncharged. Event queues then get an
+ * &IOASID_INVAL_UNMAP invalidation for the range.
+ *
+ * With IOASID_UNMAP_ASYNC the call returns once the mappings are out of
+ * the IOASID: UNMAP and IOASID_IOVA_RANGES no longer see them, but
+ * devices may still reach the memory, which stays pinned and charged.
+ * The kernel flushes soon after, one flush per I/O page table for all
+ * asynchronous unmaps pending by then, unpins, and reports an
+ * &IOASID_INVAL_ASYNC_UNMAP invalidation with @cookie. A MAP at a fixed
+ * IOVA in a range still pending first waits for that flush; a
+ * kernel-chosen IOVA avoids such ranges. Closing the fd or destroying
+ * the IOASID completes what is pending.
  *
  * Errors:
  *  - EINVAL: @length is 0 (without IOASID_UNMAP_ALL), an address is
  *    misaligned, or the range would split a mapping;
  *  - EOVERFLOW: @iova + @length overflows;
  *  - ENOENT: no mapping lies in the range (IOASID_UNMAP_ALL of an empty
- *    IOASID succeeds and reports 0 bytes).
+ *    IOASID succeeds and reports 0 bytes, and reports no event);
+ *  - EOPNOTSUPP: @cookie is not 0 without IOASID_UNMAP_ASYNC.
  */
 struct ioasid_unmap {
 	__u32 size;
@@ -288,8 +316,272 @@ struct ioasid_unmap {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 	__aligned_u64 out_length;
+	__aligned_u64 cookie;
 };
 
 #define IOASID_UNMAP _IO(IOASID_FD_TYPE, IOASID_CMD_UNMAP)
+
+/**
+ * DOC: events
+ *
+ * An event queue is a file of its own, created by IOASID_EVENTQ_ALLOC,
+ * from which userspace reads what happened to the fd's IOASIDs and
+ * devices: DMA faults, and invalidations (a range that devices can no
+ * longer reach). Each event goes to every queue whose filter matches it.
+ *
+ * Every record is a &struct ioasid_event of the same size,
+ * IOASID_EVENT_SIZE bytes: read() returns whole records only, as many as
+ * fit, and fails with EINVAL if not even one fits. Records carry a
+ * sequence number of their queue that counts every event the queue
+ * accepted, delivered or not. When the queue is full an event is dropped
+ * and counted; the reader then gets one &IOASID_EVENT_LOST record, whose
+ * @seq is the first dropped sequence number and whose count says how many
+ * were dropped, before the records that follow the gap. Reporting an
+ * event never blocks or allocates: faults are reported from the IOMMU's
+ * interrupt handler.
+ *
+ * read() blocks until at least one record is there, unless the file is
+ * O_NONBLOCK or the read is IOCB_NOWAIT (io_uring), in which case it
+ * fails with EAGAIN; poll() reports EPOLLIN while a record is ready. The
+ * file supports FMODE_NOWAIT, so io_uring's IORING_OP_READ_MULTISHOT with
+ * a provided-buffer ring reads it without a worker thread: each
+ * completion carries the records that fit in one buffer.
+ *
+ * The queue outlives the ioasid fd: once the fd is closed (or the queue
+ * destroyed with IOASID_DESTROY), the records already queued can still
+ * be read, then read() returns 0 (end of file) and poll() reports
+ * EPOLLHUP. Closing the queue's fd does not destroy its ID: the ID stays
+ * until IOASID_DESTROY or the close of the ioasid fd.
+ */
+
+/**
+ * enum ioasid_event_type - &ioasid_event.type, and bits of the queue mask
+ * @IOASID_EVENT_FAULT: a device's DMA faulted; &ioasid_event.fault
+ * @IOASID_EVENT_INVAL: a range of an IOASID is no longer reachable by
+ *	DMA; &ioasid_event.inval
+ * @IOASID_EVENT_LOST: events were dropped because the queue was full;
+ *	&ioasid_event.lost. Always delivered, whatever the mask.
+ */
+enum ioasid_event_type {
+	IOASID_EVENT_FAULT = 1,
+	IOASID_EVENT_INVAL = 2,
+	IOASID_EVENT_LOST = 3,
+};
+
+/* The bit of &ioasid_eventq_alloc.event_mask that selects event type @t */
+#define IOASID_EVENT_MASK(t) (1ULL << (t))
+
+/**
+ * enum ioasid_fault_access - &ioasid_event.fault.access
+ * @IOASID_FAULT_READ: the device read memory
+ * @IOASID_FAULT_WRITE: the device wrote memory
+ */
+enum ioasid_fault_access {
+	IOASID_FAULT_READ = 1,
+	IOASID_FAULT_WRITE = 2,
+};
+
+/**
+ * enum ioasid_fault_reason - &ioasid_event.fault.reason
+ * @IOASID_FAULT_OTHER: the IOMMU reported a cause other than the two below
+ *	(see &ioasid_event.fault.vendor_code)
+ * @IOASID_FAULT_NOT_MAPPED: nothing is mapped at the IOVA; also a DMA of
+ *	a device that is bound but not attached (&ioasid_event.ioasid is 0)
+ * @IOASID_FAULT_NOT_PERMITTED: the IOVA is mapped but not for this access
+ *	(a write to a mapping without IOASID_MAP_WRITE)
+ */
+enum ioasid_fault_reason {
+	IOASID_FAULT_OTHER = 0,
+	IOASID_FAULT_NOT_MAPPED = 1,
+	IOASID_FAULT_NOT_PERMITTED = 2,
+};
+
+/**
+ * enum ioasid_inval_cause - &ioasid_event.inval.cause
+ * @IOASID_INVAL_UNMAP: IOASID_UNMAP (also with IOASID_UNMAP_ALL)
+ * @IOASID_INVAL_ASYNC_UNMAP: an IOASID_UNMAP_ASYNC completed: the IOTLBs
+ *	were flushed and the memory unpinned; &ioasid_event.inval.cookie is
+ *	the caller's
+ * @IOASID_INVAL_IOASID_DESTROYED: the IOASID was destroyed, by
+ *	IOASID_DESTROY or the close of the fd
+ * @IOASID_INVAL_DEVICE_DETACHED: the device named by &ioasid_event.label
+ *	(with its IOMMU group) no longer reaches the IOASID: it was detached
+ *	or attached to another IOASID. In a group of several devices this is
+ *	reported when the last of them leaves the IOASID.
+ * @IOASID_INVAL_DEVICE_REMOVED: the same, because the device went away
+ *	(hot-unplug, or its driver was unbound)
+ */
+enum ioasid_inval_cause {
+	IOASID_INVAL_UNMAP = 1,
+	IOASID_INVAL_ASYNC_UNMAP = 2,
+	IOASID_INVAL_IOASID_DESTROYED = 3,
+	IOASID_INVAL_DEVICE_DETACHED = 4,
+	IOASID_INVAL_DEVICE_REMOVED = 5,
+};
+
+/**
+ * struct ioasid_event - one record read from an event queue
+ * @type: an &enum ioasid_event_type
+ * @__reserved: 0
+ * @ioasid: the IOASID the event is about; 0 for none
+ * @seq: the queue's sequence number of the event; consecutive unless
+ *	events were lost
+ * @label: the label of the device the event is about (see
+ *	VFIO_DEVICE_ATTACH_IOASID); 0 for none, or when the IOMMU could not
+ *	tell which device it was (devices behind a PCIe-to-PCI bridge share
+ *	one requester ID)
+ * @fault: for IOASID_EVENT_FAULT
+ * @fault.iova: the faulting IOVA, as the IOMMU reports it (VT-d reports
+ *	the page)
+ * @fault.access: an &enum ioasid_fault_access
+ * @fault.reason: an &enum ioasid_fault_reason
+ * @fault.vendor_code: the IOMMU's own fault reason (for VT-d, the fault
+ *	reason of the fault recording register); 0 if it has none
+ * @fault.__reserved: 0
+ * @inval: for IOASID_EVENT_INVAL
+ * @inval.iova: first IOVA of the range
+ * @inval.last: last IOVA of the range, inclusive; a whole IOVA space is
+ *	[0, 2^64 - 1]
+ * @inval.cause: an &enum ioasid_inval_cause
+ * @inval.__reserved: 0
+ * @inval.cookie: for IOASID_INVAL_ASYNC_UNMAP, &ioasid_unmap.cookie;
+ *	otherwise 0
+ * @lost: for IOASID_EVENT_LOST
+ * @lost.count: how many events were dropped, from @seq on
+ * @__payload: the size of the largest payload, now and in the future
+ *
+ * Records are IOASID_EVENT_SIZE bytes and zero wherever no field is set,
+ * so new fields can appear in what is 0 today.
+ */
+struct ioasid_event {
+	__u16 type;
+	__u16 __reserved;
+	__u32 ioasid;
+	__aligned_u64 seq;
+	__aligned_u64 label;
+	union {
+		struct {
+			__aligned_u64 iova;
+			__u32 access;
+			__u32 reason;
+			__u32 vendor_code;
+			__u32 __reserved;
+		} fault;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 last;
+			__u32 cause;
+			__u32 __reserved;
+			__aligned_u64 cookie;
+		} inval;
+		struct {
+			__aligned_u64 count;
+		} lost;
+		__u8 __payload[40];
+	};
+};
+
+#define IOASID_EVENT_SIZE 64
+
+/* The most records an event queue may hold */
+#define IOASID_EVENTQ_MAX_DEPTH 65536
+
+/**
+ * enum ioasid_eventq_flags - flags of &struct ioasid_eventq_alloc
+ * @IOASID_EVENTQ_NONBLOCK: open the queue's fd O_NONBLOCK
+ */
+enum ioasid_eventq_flags {
+	IOASID_EVENTQ_NONBLOCK = 1 << 0,
+};
+
+/**
+ * struct ioasid_eventq_alloc - ioctl(IOASID_EVENTQ_ALLOC)
+ * @size: sizeof(struct ioasid_eventq_alloc)
+ * @flags: a combination of &enum ioasid_eventq_flags
+ * @ioasid: only events about this IOASID; 0 for events about any IOASID
+ *	of the fd, and about devices not attached to one
+ * @depth: how many records the queue holds, 1 to IOASID_EVENTQ_MAX_DEPTH;
+ *	the memory (IOASID_EVENT_SIZE bytes a record) is charged to the
+ *	caller's memory cgroup
+ * @event_mask: which events to queue: IOASID_EVENT_MASK() of each wanted
+ *	&enum ioasid_event_type (FAULT, INVAL); not 0
+ * @out_eventq_id: the queue's object ID, for IOASID_DESTROY
+ * @out_fd: the queue's new fd, close-on-exec, to read records from
+ *
+ * Create an event queue (see "events" above). The queue sees events that
+ * happen from now on; several queues may exist, and each gets a copy of
+ * every event that matches its filter.
+ *
+ * Errors: EINVAL if @depth is 0 or above IOASID_EVENTQ_MAX_DEPTH, or
+ * @event_mask is 0; EOPNOTSUPP if @event_mask has a bit that is not an
+ * event type; ENOENT if @ioasid is neither 0 nor an IOASID; EMFILE, ENFILE
+ * or ENOMEM.
+ */
+struct ioasid_eventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 depth;
+	__aligned_u64 event_mask;
+	__u32 out_eventq_id;
+	__s32 out_fd;
+};
+
+#define IOASID_EVENTQ_ALLOC _IO(IOASID_FD_TYPE, IOASID_CMD_EVENTQ_ALLOC)
+
+/**
+ * enum ioasid_device_info_flags - &ioasid_device_info.out_flags
+ * @IOASID_DEVICE_MSI_ISOLATED: the platform isolates the device's MSIs
+ *	(interrupt remapping): it cannot raise interrupts it was not given
+ * @IOASID_DEVICE_COHERENT: the device's I/O page table enforces cache
+ *	coherency (no-snoop DMA is snooped)
+ */
+enum ioasid_device_info_flags {
+	IOASID_DEVICE_MSI_ISOLATED = 1 << 0,
+	IOASID_DEVICE_COHERENT = 1 << 1,
+};
+
+/**
+ * struct ioasid_device_info - ioctl(IOASID_DEVICE_INFO)
+ * @size: sizeof(struct ioasid_device_info)
+ * @flags: must be 0
+ * @label: the label the device was attached with
+ * @out_ioasid: the IOASID it is attached to
+ * @out_flags: a combination of &enum ioasid_device_info_flags
+ * @out_pgsize_bitmap: the page sizes its IOMMU can map (bit n: 2^n bytes)
+ * @out_aperture_start: first IOVA its IOMMU can translate
+ * @out_aperture_last: last IOVA its IOMMU can translate, inclusive
+ * @num_reserved: in: how many &struct ioasid_iova_range fit at @reserved;
+ *	out: how many reserved regions the device has
+ * @__reserved: must be 0
+ * @reserved: user pointer to an array of &struct ioasid_iova_range: the
+ *	IOVA ranges the device's IOMMU reserves (MSI window, RMRRs), which
+ *	MAP cannot use while the device is attached
+ *
+ * Report what the kernel knows about one attached device, named by its
+ * label: the per-device view behind the IOASID-wide answer of
+ * IOASID_IOVA_RANGES. @reserved follows the protocol of
+ * IOASID_IOVA_RANGES: the kernel fills what fits, always sets
+ * @num_reserved to the total, and fails with EMSGSIZE if they did not
+ * all fit.
+ *
+ * Errors: ENOENT if no attached device has @label; EMSGSIZE as above;
+ * EFAULT.
+ */
+struct ioasid_device_info {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 label;
+	__u32 out_ioasid;
+	__u32 out_flags;
+	__aligned_u64 out_pgsize_bitmap;
+	__aligned_u64 out_aperture_start;
+	__aligned_u64 out_aperture_last;
+	__u32 num_reserved;
+	__u32 __reserved;
+	__aligned_u64 reserved;
+};
+
+#define IOASID_DEVICE_INFO _IO(IOASID_FD_TYPE, IOASID_CMD_DEVICE_INFO)
 
 #endif
