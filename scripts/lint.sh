@@ -23,7 +23,12 @@ echo "lint: checkpatch (${#csrc[@]} files, ${#patches[@]} patches)"
 CP=("$KSRC/scripts/checkpatch.pl" --strict --quiet --no-summary --show-types
     --no-tree --ignore MACRO_ARG_REUSE)
 for f in "${csrc[@]}"; do
-	"${CP[@]}" -f "$f" || rc=1
+	case $f in
+	# A test skips on ENOSYS, which there means what it should: no
+	# such system call (io_uring compiled out)
+	tools/*) "${CP[@]}" --ignore ENOSYS -f "$f" || rc=1 ;;
+	*) "${CP[@]}" -f "$f" || rc=1 ;;
+	esac
 done
 # Through stdin: checkpatch treats a git-tracked file name as a source
 # file (-f), even when it is a patch.

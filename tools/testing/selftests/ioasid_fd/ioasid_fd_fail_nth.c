@@ -2,10 +2,10 @@
 /*
  * Fault injection sweep over /dev/ioasid.
  *
- * Each sequence below (alloc, map, unmap, attach, close) is run again and
- * again with /proc/self/task/TID/fail-nth set to 1, 2, 3, ...: the Nth
- * fallible call the thread makes in the kernel fails, whether it is a
- * slab or page allocation (failslab, fail_page_alloc) or one of
+ * Each sequence below (alloc, map, unmap, attach, close, event queues) is
+ * run again and again with /proc/self/task/TID/fail-nth set to 1, 2, 3,
+ * ...: the Nth fallible call the thread makes in the kernel fails, whether
+ * it is a slab or page allocation (failslab, fail_page_alloc) or one of
  * ioasid_fd's own fault points (GUP, iommu_map, attach). The sweep ends
  * when a run completes before reaching the Nth point.
  *
@@ -179,6 +179,84 @@ static void seq_close(void)
 	close(fd);
 }
 
+/*
+ * Records read back by the event sequences; a static buffer, faulted in
+ * by the setup like @buf.
+ */
+static struct ioasid_event events[16];
+
+/* Read what a non-blocking queue holds, up to its end */
+static void drain(int qfd)
+{
+	while (read(qfd, events, sizeof(events)) > 0)
+		;
+}
+
+/* Queues for any IOASID and for one, destroyed, closed, left to close */
+static void seq_eventq(void)
+{
+	int fd, qfd_any = -1, qfd_one = -1;
+	uint32_t ioasid, any, one;
+
+	fd = open_ioasid(&ioasid);
+	if (fd < 0)
+		return;
+	if (_test_eventq_alloc(fd, 0, 16, EVENTS_ALL, 0, &any, &qfd_any))
+		goto out;
+	if (_test_eventq_alloc(fd, ioasid, 1,
+			       IOASID_EVENT_MASK(IOASID_EVENT_FAULT),
+			       IOASID_EVENTQ_NONBLOCK, &one, &qfd_one))
+		goto out;
+	_test_destroy(fd, any);
+out:
+	if (qfd_one >= 0)
+		close(qfd_one);
+	if (qfd_any >= 0)
+		close(qfd_any);
+	close(fd);
+}
+
+/*
+ * The life of a queue: faults (more than it holds), a read, an async
+ * unmap held and let go, a device fault, then the device, the IOASID
+ * and the queue destroyed, and what is left read to the end.
+ */
+static void seq_events(void)
+{
+	uint32_t ioasid, eventq, dev;
+	uint64_t iova = MIB;
+	int fd, qfd = -1;
+
+	fd = open_ioasid(&ioasid);
+	if (fd < 0)
+		return;
+	if (_test_eventq_alloc(fd, 0, 4, EVENTS_ALL, IOASID_EVENTQ_NONBLOCK,
+			       &eventq, &qfd))
+		goto out;
+	if (_test_mock_device(fd, IOASID_MOCK_IOMMU_A, &dev) ||
+	    _test_attach(fd, dev, ioasid, 1))
+		goto out;
+	if (_test_inject_faults(fd, dev, 16 * MIB, 8, 0))
+		goto out;
+	drain(qfd);
+	if (_test_map(fd, ioasid, buf, 8 * PAGE, &iova, MAP_FIXED_RW) ||
+	    _test_async_hold(fd, true) ||
+	    _test_unmap_async(fd, ioasid, MIB, 8 * PAGE, 1, NULL) ||
+	    _test_async_hold(fd, false))
+		goto out;
+	/* Fails by design: the range is unmapped now */
+	_test_dma(fd, dev, MIB, events, sizeof(events[0]), false);
+	drain(qfd);
+	if (_test_destroy(fd, dev) || _test_destroy(fd, ioasid))
+		goto out;
+	_test_destroy(fd, eventq);
+	drain(qfd);
+out:
+	if (qfd >= 0)
+		close(qfd);
+	close(fd);
+}
+
 struct fault_knob {
 	const char *path;
 	const char *val;
@@ -233,6 +311,7 @@ FIXTURE_SETUP(fail_nth)
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, madvise(buf, BUF_PAGES * PAGE, MADV_NOHUGEPAGE));
 	memset(buf, 1, BUF_PAGES * PAGE);
+	memset(events, 0, sizeof(events));
 
 	/* For reading the user's locked_vm between runs */
 	self->probe_fd = open(IOASID_DEV, O_RDWR);
@@ -308,6 +387,16 @@ TEST_F_TIMEOUT(fail_nth, every_failure_in_attach_unwinds, 1200)
 TEST_F_TIMEOUT(fail_nth, every_failure_before_close_unwinds, 1200)
 {
 	EXPECT_SWEEP(seq_close);
+}
+
+TEST_F_TIMEOUT(fail_nth, every_failure_in_eventq_alloc_unwinds, 1200)
+{
+	EXPECT_SWEEP(seq_eventq);
+}
+
+TEST_F_TIMEOUT(fail_nth, every_failure_in_an_event_sequence_unwinds, 1200)
+{
+	EXPECT_SWEEP(seq_events);
 }
 
 TEST_HARNESS_MAIN

@@ -12,12 +12,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/ioasid_fd.h>
@@ -354,6 +357,225 @@ static int64_t _test_locked(int fd)
 		return -1;
 	return cmd.memlock.out_locked;
 }
+
+/* IOASID_UNMAP with IOASID_UNMAP_ASYNC; @unmapped may be NULL */
+static int _test_unmap_async(int fd, uint32_t ioasid, uint64_t iova,
+			     uint64_t length, uint64_t cookie,
+			     uint64_t *unmapped)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UNMAP_ASYNC,
+		.ioasid = ioasid,
+		.iova = iova,
+		.length = length,
+		.cookie = cookie,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOASID_UNMAP, &cmd);
+	if (!rc && unmapped)
+		*unmapped = cmd.out_length;
+	return rc;
+}
+
+#define test_unmap_async(ioasid, iova, length, cookie)                        \
+	({                                                                    \
+		uint64_t __unmapped;                                          \
+		ASSERT_EQ(0, _test_unmap_async(self->fd, ioasid, iova, length, \
+					       cookie, &__unmapped));         \
+		ASSERT_EQ(length, __unmapped);                                \
+	})
+#define test_err_unmap_async(_errno, ioasid, iova, length, cookie)            \
+	EXPECT_ERRNO(_errno, _test_unmap_async(self->fd, ioasid, iova, length, \
+					       cookie, NULL))
+
+/* Both event types a queue can ask for */
+#define EVENTS_ALL                                                            \
+	(IOASID_EVENT_MASK(IOASID_EVENT_FAULT) |                              \
+	 IOASID_EVENT_MASK(IOASID_EVENT_INVAL))
+
+/* IOASID_EVENTQ_ALLOC; on success *@id and *@qfd are the queue's */
+static int _test_eventq_alloc(int fd, uint32_t ioasid, uint32_t depth,
+			      uint64_t mask, uint32_t flags, uint32_t *id,
+			      int *qfd)
+{
+	struct ioasid_eventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid = ioasid,
+		.depth = depth,
+		.event_mask = mask,
+		.out_fd = -1,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOASID_EVENTQ_ALLOC, &cmd);
+	if (!rc) {
+		if (id)
+			*id = cmd.out_eventq_id;
+		*qfd = cmd.out_fd;
+	}
+	return rc;
+}
+
+#define test_eventq_alloc(ioasid, depth, mask, flags, id, qfd)                \
+	ASSERT_EQ(0, _test_eventq_alloc(self->fd, ioasid, depth, mask, flags, \
+					id, qfd))
+#define test_err_eventq_alloc(_errno, ioasid, depth, mask, flags)             \
+	({                                                                    \
+		int __qfd = -1;                                               \
+		EXPECT_ERRNO(_errno, _test_eventq_alloc(self->fd, ioasid,     \
+							depth, mask, flags,   \
+							NULL, &__qfd));       \
+		if (__qfd >= 0)                                               \
+			close(__qfd);                                         \
+	})
+
+/*
+ * IOASID_DEVICE_INFO of the device attached with @label: fills @info,
+ * and up to @num reserved ranges at @resv
+ */
+static int _test_device_info(int fd, uint64_t label,
+			     struct ioasid_device_info *info,
+			     struct ioasid_iova_range *resv, uint32_t num)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->label = label;
+	info->num_reserved = num;
+	info->reserved = (uintptr_t)resv;
+	return ioctl(fd, IOASID_DEVICE_INFO, info);
+}
+
+#define test_err_device_info(_errno, label)                                   \
+	({                                                                    \
+		struct ioasid_device_info __info;                             \
+		EXPECT_ERRNO(_errno, _test_device_info(self->fd, label,       \
+						       &__info, NULL, 0));    \
+	})
+
+/* Mock device @dev reports @count faults at @iova, @iova + 4KiB, ... */
+static int _test_inject_faults(int fd, uint32_t dev, uint64_t iova,
+			       uint32_t count, uint32_t flags)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_INJECT_FAULTS,
+		.id = dev,
+		.inject = { .iova = iova, .count = count, .flags = flags },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+#define test_inject_faults(dev, iova, count, flags) \
+	ASSERT_EQ(0, _test_inject_faults(self->fd, dev, iova, count, flags))
+#define test_err_inject_faults(_errno, dev, iova, count, flags)              \
+	EXPECT_ERRNO(_errno, _test_inject_faults(self->fd, dev, iova, count,  \
+						 flags))
+
+/* Hold back the completion of async unmaps, or let them all complete */
+static int _test_async_hold(int fd, bool hold)
+{
+	struct ioasid_test_cmd cmd = {
+		.op = IOASID_TEST_OP_ASYNC_HOLD,
+		.async_hold = { .flags = hold ? IOASID_TEST_ASYNC_HOLD : 0 },
+	};
+
+	return _test_cmd(fd, &cmd);
+}
+
+#define test_async_hold(hold) ASSERT_EQ(0, _test_async_hold(self->fd, hold))
+
+/* Number of mappings @ioasid holds, or -1 */
+static int64_t _test_mappings(int fd, uint32_t ioasid)
+{
+	struct ioasid_test_cmd cmd;
+
+	if (_test_ioasid_stats(fd, ioasid, &cmd))
+		return -1;
+	return cmd.ioasid_stats.out_mappings;
+}
+
+/* POLLIN, POLLHUP, ... as poll() reports them for @fd now, or -1 */
+static int poll_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int rc;
+
+	rc = poll(&pfd, 1, 0);
+	if (rc < 0)
+		return -1;
+	return rc ? pfd.revents : 0;
+}
+
+/*
+ * The next record of event queue @qfd, which must be ready now: a
+ * missing record fails the test instead of blocking it.
+ */
+#define test_read_event(qfd, ev)                                              \
+	({                                                                    \
+		ASSERT_EQ(POLLIN, poll_now(qfd) & POLLIN);                    \
+		ASSERT_EQ(sizeof(*(ev)), read(qfd, ev, sizeof(*(ev))));       \
+	})
+
+/* Event queue @qfd has nothing to read now */
+#define test_no_event(qfd) EXPECT_EQ(0, poll_now(qfd))
+
+/* The state letter of task @tid of process @pid ('R', 'S', ...), or 0 */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], stat[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	stat[n] = 0;
+	/* "tid (comm) S ...": comm may hold anything, even ')' */
+	paren = strrchr(stat, ')');
+	if (!paren || paren[1] != ' ')
+		return 0;
+	return paren[2];
+}
+
+/*
+ * Poll (never sleep) until task @tid of process @pid sleeps
+ * interruptibly, as it does blocked in read(); false if it never does
+ * within 10s, or is gone.
+ */
+static bool wait_task_sleeping(pid_t pid, pid_t tid)
+{
+	struct timespec now, end;
+	char state;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	for (;;) {
+		state = task_state(pid, tid);
+		if (state == 'S')
+			return true;
+		if (!state || state == 'Z' || state == 'X')
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
+			return false;
+		sched_yield();
+	}
+}
+
+/*
+ * IORING_OP_READ_MULTISHOT, defined in ioasid_fd_uring_op.c from the
+ * kernel's header, which liburing 2.3's copy of it predates
+ */
+extern const unsigned char ioasid_uring_op_read_multishot;
 
 static int write_str(const char *path, const char *val)
 {
