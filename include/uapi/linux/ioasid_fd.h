@@ -383,8 +383,11 @@ enum ioasid_fault_access {
 
 /**
  * enum ioasid_fault_reason - &ioasid_event.fault.reason
- * @IOASID_FAULT_OTHER: the IOMMU reported a cause other than the two below
- *	(see &ioasid_event.fault.vendor_code)
+ * @IOASID_FAULT_OTHER: the IOMMU reported another cause than the two
+ *	below, or could not tell which of them it was (see
+ *	&ioasid_event.fault.vendor_code). Intel VT-d cannot: it reports an
+ *	unmapped IOVA and a read-only one alike, as fault reason 5h (write)
+ *	or 6h (read), so its faults are all IOASID_FAULT_OTHER.
  * @IOASID_FAULT_NOT_MAPPED: nothing is mapped at the IOVA; also a DMA of
  *	a device that is bound but not attached (&ioasid_event.ioasid is 0)
  * @IOASID_FAULT_NOT_PERMITTED: the IOVA is mapped but not for this access
