@@ -16,9 +16,26 @@ mkdir -p "$OUT/selftests" "$OUT/samples"
 make -s -C "$KSRC/tools/testing/selftests/ioasid_fd" \
 	OUTPUT="$OUT/selftests" KHDR_INCLUDES="-isystem $HDR" \
 	USERLDFLAGS=-static
+
+# Is $1 newer than this script and than every file gcc read to build it,
+# as listed in the dependency file $2?
+up_to_date()
+{
+	local dep
+
+	[ -f "$1" ] && [ -f "$2" ] && [ "$1" -nt "$0" ] || return 1
+	for dep in $(sed -e '1s/^[^:]*://' -e 's/\\$//' "$2"); do
+		[ -e "$dep" ] && [ "$1" -nt "$dep" ] || return 1
+	done
+}
+
 # The samples' kbuild Makefile needs CONFIG_SAMPLES; build them directly.
+# They read event queues with io_uring (liburing-dev: static liburing).
 for c in "$TOP"/samples/ioasid_fd/*.c; do
-	b=$OUT/samples/$(basename "$c" .c)
-	[ "$b" -nt "$c" ] && [ "$b" -nt "$HDR/linux/ioasid_fd.h" ] && continue
-	gcc -O2 -Wall -Werror -static -isystem "$HDR" -o "$b" "$c"
+	n=$(basename "$c" .c)
+	b=$OUT/samples/$n
+	d=$OUT/samples/.$n.d
+	up_to_date "$b" "$d" && continue
+	gcc -O2 -Wall -Werror -static -isystem "$HDR" -MD -MF "$d" \
+		-o "$b" "$c" -luring
 done

@@ -6,8 +6,15 @@
  * label, map memory, and let the device DMA through the mapping. Then
  * unmap, and see that the device no longer reaches the memory.
  *
+ * Meanwhile an event queue tells what happened, as a VMM learns it: the
+ * unmap as an invalidation, and the device's blocked DMA as a fault
+ * reported by the IOMMU, carrying the device's label. The queue is read
+ * by one io_uring multishot read into a ring of provided buffers, so no
+ * thread waits on it.
+ *
  *   ioasid-demo [BDF]      (default 0000:00:01.0, bound to vfio-pci)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,7 +25,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
+
+/*
+ * The kernel's own io_uring header first: liburing 2.3 ships an older
+ * copy under the same include guard, which then stays out, and the
+ * newer one has IORING_OP_READ_MULTISHOT.
+ */
+#include <linux/io_uring.h>
+#include <liburing.h>
 
 #include <linux/ioasid_fd.h>
 #include <linux/pci_regs.h>
@@ -38,13 +54,30 @@
 #define IOVA		0x100000ULL	/* edu drives 28 address bits */
 #define BUF_SIZE	0x10000UL
 #define LABEL		0x9e57ULL	/* the VMM's name for the device */
+#define BLOCKED_IOVA	(IOVA + 0x3000)	/* where the DMA after the unmap goes */
+
+/* The event queue's reader: a ring of EVQ_NBUFS provided buffers */
+#define EVQ_BGID	1
+#define EVQ_NBUFS	8		/* a power of two */
+#define EVQ_BUF_SIZE	4096		/* 64 records */
+#define EVQ_WAIT_SEC	10		/* for each event we expect */
 
 static const char * const cap_names[] = {
 	"test",
+	"events",
 };
 
 static int dev_fd;
 static __u64 bar0;
+
+static struct {
+	int fd;
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	char *bufs;
+	unsigned int completions;
+	unsigned int records;
+} evq;
 
 static void die(const char *what)
 {
@@ -78,6 +111,231 @@ static void edu_dma(__u64 iova, __u64 len, int to_ram)
 		sched_yield();
 }
 
+/*
+ * Arm one multishot read on the queue's fd: each time records are there,
+ * io_uring copies as many as fit into a buffer of the ring and posts a
+ * completion naming the buffer, and the read stays armed. liburing 2.3
+ * has no helper for it: a plain read, with the opcode changed.
+ */
+static void evq_arm(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&evq.ring);
+
+	if (!sqe) {
+		errno = EBUSY;
+		die("io_uring_get_sqe");
+	}
+	io_uring_prep_read(sqe, evq.fd, NULL, 0, 0);
+	sqe->opcode = IORING_OP_READ_MULTISHOT;
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = EVQ_BGID;
+	if (io_uring_submit(&evq.ring) != 1)
+		die("io_uring_submit");
+}
+
+/* Give buffer @bid back to the kernel */
+static void evq_recycle(unsigned int bid)
+{
+	io_uring_buf_ring_add(evq.br, evq.bufs + bid * EVQ_BUF_SIZE,
+			      EVQ_BUF_SIZE, bid,
+			      io_uring_buf_ring_mask(EVQ_NBUFS), 0);
+	io_uring_buf_ring_advance(evq.br, 1);
+}
+
+static void evq_setup(int fd)
+{
+	struct io_uring_buf_reg reg = {
+		.ring_entries = EVQ_NBUFS,
+		.bgid = EVQ_BGID,
+	};
+	unsigned int i;
+	int rc;
+
+	evq.fd = fd;
+	rc = io_uring_queue_init(8, &evq.ring, 0);
+	if (rc) {
+		errno = -rc;
+		die("io_uring_queue_init");
+	}
+	/* The buffer ring must be page-aligned: mmap() it */
+	evq.br = mmap(NULL, EVQ_NBUFS * sizeof(struct io_uring_buf),
+		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	evq.bufs = mmap(NULL, EVQ_NBUFS * EVQ_BUF_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (evq.br == MAP_FAILED || evq.bufs == MAP_FAILED)
+		die("mmap");
+	reg.ring_addr = (uintptr_t)evq.br;
+	rc = io_uring_register_buf_ring(&evq.ring, &reg, 0);
+	if (rc) {
+		errno = -rc;
+		die("io_uring_register_buf_ring");
+	}
+	io_uring_buf_ring_init(evq.br);
+	for (i = 0; i != EVQ_NBUFS; i++)
+		evq_recycle(i);
+	evq_arm();
+}
+
+static const char *access_name(__u32 access)
+{
+	return access == IOASID_FAULT_WRITE ? "write" :
+	       access == IOASID_FAULT_READ ? "read" : "access";
+}
+
+static const char *fault_reason(__u32 reason)
+{
+	switch (reason) {
+	case IOASID_FAULT_NOT_MAPPED:
+		return "nothing mapped there";
+	case IOASID_FAULT_NOT_PERMITTED:
+		return "not permitted by the mapping";
+	default:
+		return "refused";
+	}
+}
+
+static const char *inval_cause(__u32 cause)
+{
+	switch (cause) {
+	case IOASID_INVAL_UNMAP:
+		return "IOASID_UNMAP";
+	case IOASID_INVAL_ASYNC_UNMAP:
+		return "asynchronous unmap done";
+	case IOASID_INVAL_IOASID_DESTROYED:
+		return "IOASID destroyed";
+	case IOASID_INVAL_DEVICE_DETACHED:
+		return "device detached";
+	case IOASID_INVAL_DEVICE_REMOVED:
+		return "device removed";
+	default:
+		return "unknown cause";
+	}
+}
+
+static void print_event(const struct ioasid_event *e)
+{
+	printf("  event %llu: ", (unsigned long long)e->seq);
+	switch (e->type) {
+	case IOASID_EVENT_INVAL:
+		printf("INVAL, IOASID %u [0x%llx, 0x%llx] no longer reachable (%s)\n",
+		       e->ioasid, (unsigned long long)e->inval.iova,
+		       (unsigned long long)e->inval.last,
+		       inval_cause(e->inval.cause));
+		break;
+	case IOASID_EVENT_FAULT:
+		printf("FAULT, device 0x%llx in IOASID %u: DMA %s at IOVA 0x%llx, %s",
+		       (unsigned long long)e->label, e->ioasid,
+		       access_name(e->fault.access),
+		       (unsigned long long)e->fault.iova,
+		       fault_reason(e->fault.reason));
+		if (e->fault.vendor_code)
+			printf(" (VT-d fault reason 0x%x)",
+			       e->fault.vendor_code);
+		printf("\n");
+		break;
+	case IOASID_EVENT_LOST:
+		printf("LOST, %llu events dropped: the queue was full\n",
+		       (unsigned long long)e->lost.count);
+		break;
+	default:
+		printf("type %u\n", e->type);
+		break;
+	}
+}
+
+/*
+ * Wait up to EVQ_WAIT_SEC for a record of @type, printing every record
+ * that arrives meanwhile; copy it to @out. Returns 0, or -1 if none came.
+ */
+static int evq_wait(__u16 type, struct ioasid_event *out)
+{
+	struct timespec now, end;
+	int found = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += EVQ_WAIT_SEC;
+	while (!found) {
+		struct __kernel_timespec ts;
+		struct io_uring_cqe *cqe;
+		unsigned int bid, i, n;
+		const struct ioasid_event *e;
+		long long ns;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ns = (end.tv_sec - now.tv_sec) * 1000000000LL +
+		     end.tv_nsec - now.tv_nsec;
+		if (ns <= 0)
+			return -1;
+		ts.tv_sec = ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		rc = io_uring_wait_cqe_timeout(&evq.ring, &cqe, &ts);
+		if (rc == -ETIME)
+			return -1;
+		if (rc) {
+			errno = -rc;
+			die("io_uring_wait_cqe_timeout");
+		}
+		if (cqe->res < 0 && cqe->res != -ENOBUFS) {
+			errno = -cqe->res;
+			die("multishot read of the event queue");
+		}
+		if (cqe->res == 0) {
+			errno = EPIPE;
+			die("the event queue ended");
+		}
+		if (cqe->res > 0) {
+			evq.completions++;
+			bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+			n = cqe->res / IOASID_EVENT_SIZE;
+			e = (const void *)(evq.bufs + bid * EVQ_BUF_SIZE);
+			for (i = 0; i != n; i++, e++) {
+				print_event(e);
+				evq.records++;
+				if (!found && e->type == type) {
+					*out = *e;
+					found = 1;
+				}
+			}
+			evq_recycle(bid);
+		}
+		/* Out of buffers, or stopped for another reason: re-arm */
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			evq_arm();
+		io_uring_cqe_seen(&evq.ring, cqe);
+	}
+	return 0;
+}
+
+/* How many io_uring worker threads ("iou-wrk-<pid>") this process has */
+static int io_workers(void)
+{
+	char path[PATH_MAX], comm[32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		die("/proc/self/task");
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strncmp(comm, "iou-wrk-", 8))
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 static int open_group(const char *bdf)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -106,6 +364,12 @@ int main(int argc, char **argv)
 		.num_ranges = ARRAY_SIZE(ranges),
 		.ranges = (uintptr_t)ranges,
 	};
+	struct ioasid_eventq_alloc eventq = {
+		.size = sizeof(eventq),
+		.depth = 64,
+		.event_mask = IOASID_EVENT_MASK(IOASID_EVENT_FAULT) |
+			      IOASID_EVENT_MASK(IOASID_EVENT_INVAL),
+	};
 	struct vfio_group_bind_ioasid_fd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_ioasid attach = {
 		.argsz = sizeof(attach),
@@ -115,7 +379,8 @@ int main(int argc, char **argv)
 	struct ioasid_map map = { .size = sizeof(map) };
 	struct ioasid_unmap unmap = { .size = sizeof(unmap) };
 	static const char msg[] = "DMA through an I/O page table the VMM owns";
-	int fd, group_fd, ok;
+	struct ioasid_event inval, fault;
+	int fd, group_fd, ok, workers;
 	__u16 command;
 	unsigned int i;
 	char *buf;
@@ -132,6 +397,10 @@ int main(int argc, char **argv)
 		if (info.out_capabilities & (1ULL << i))
 			printf(" %s", cap_names[i]);
 	printf("\n");
+	if (!(info.out_capabilities & IOASID_CAP_EVENTS)) {
+		fprintf(stderr, "ioasid-demo: this kernel has no event queues\n");
+		return 1;
+	}
 
 	if (ioctl(fd, IOASID_ALLOC, &alloc))
 		die("IOASID_ALLOC");
@@ -163,6 +432,15 @@ int main(int argc, char **argv)
 		printf("usable IOVA [0x%llx, 0x%llx]\n",
 		       (unsigned long long)ranges[i].start,
 		       (unsigned long long)ranges[i].last);
+
+	/* What happens to the IOASID from now on is queued for us */
+	eventq.ioasid = alloc.out_ioasid;
+	if (ioctl(fd, IOASID_EVENTQ_ALLOC, &eventq))
+		die("IOASID_EVENTQ_ALLOC");
+	evq_setup(eventq.out_fd);
+	printf("event queue %u: faults and invalidations of IOASID %u,",
+	       eventq.out_eventq_id, alloc.out_ioasid);
+	printf(" read by an io_uring multishot read\n");
 
 	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -203,14 +481,44 @@ int main(int argc, char **argv)
 	unmap.length = BUF_SIZE;
 	if (ioctl(fd, IOASID_UNMAP, &unmap))
 		die("IOASID_UNMAP");
+	printf("IOASID_UNMAP: %llu bytes unmapped\n",
+	       (unsigned long long)unmap.out_length);
+	if (evq_wait(IOASID_EVENT_INVAL, &inval)) {
+		printf("no INVAL event within %d s\n", EVQ_WAIT_SEC);
+		ok = 0;
+	} else if (inval.inval.iova != IOVA ||
+		   inval.inval.last != IOVA + BUF_SIZE - 1 ||
+		   inval.inval.cause != IOASID_INVAL_UNMAP) {
+		printf("  ... which is not the range unmapped\n");
+		ok = 0;
+	}
+
+	/* The device writes to RAM at an IOVA that is gone */
 	memset(buf + 0x3000, 0, sizeof(msg));
-	edu_dma(IOVA + 0x3000, sizeof(msg), 1);
-	printf("after IOASID_UNMAP (%llu bytes), DMA to the IOVA: %s\n",
-	       (unsigned long long)unmap.out_length,
+	edu_dma(BLOCKED_IOVA, sizeof(msg), 1);
+	printf("device DMA to IOVA 0x%llx: %s\n", BLOCKED_IOVA,
 	       buf[0x3000] ? "REACHED memory" :
 	       "blocked by the IOMMU, memory unchanged");
 	ok = ok && !buf[0x3000];
+	if (evq_wait(IOASID_EVENT_FAULT, &fault)) {
+		printf("no FAULT event within %d s\n", EVQ_WAIT_SEC);
+		ok = 0;
+	} else if (fault.label != LABEL || fault.ioasid != alloc.out_ioasid ||
+		   fault.fault.iova != BLOCKED_IOVA ||
+		   fault.fault.access != IOASID_FAULT_WRITE) {
+		printf("  ... which is not the DMA the device did\n");
+		ok = 0;
+	}
 
+	workers = io_workers();
+	printf("%u events in %u io_uring completions, %s\n", evq.records,
+	       evq.completions,
+	       workers ? "but io_uring started worker threads" :
+	       "and no io_uring worker thread (no iou-wrk- task)");
+	ok = ok && !workers;
+
+	io_uring_queue_exit(&evq.ring);
+	close(evq.fd);
 	close(dev_fd);
 	close(group_fd);
 	close(fd);
