@@ -31,4 +31,16 @@ static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
 #define IOMMU_FAULT_REASON(flags)	(((flags) >> IOMMU_FAULT_REASON_SHIFT) & 0xff)
 #endif
 
+/*
+ * What patches/ export from the IOMMU core for mapping many ranges with
+ * one sync; the installed kernel has only iommu_map(), which syncs each.
+ */
+#define iommu_map_nosync iommu_map
+
+static inline int iommu_sync_map(struct iommu_domain *domain,
+				 unsigned long iova, size_t size)
+{
+	return 0;
+}
+
 #endif
