@@ -13,10 +13,26 @@
  * UNMAP is where the cost is. It takes the areas out of the tree, then
  * for each domain removes all of them with iommu_unmap_fast() into one
  * iotlb gather and flushes once with iommu_iotlb_sync(): one flush per
- * domain per call, however many mappings and pages went. Only after all
- * flushes are the pages unpinned, so no device can still reach memory
- * that has been given back. The pages to unpin come from the areas,
- * never from walking a page table.
+ * domain per call, however many mappings and pages went. The gather is
+ * "queued", as the DMA API's lazy mode makes it, so that drivers do not
+ * flush each time a range is disjoint from the previous one (VT-d,
+ * AMD and SMMUv3 otherwise do); the core then widens it to the span of
+ * everything unmapped, and the one sync flushes that span and frees the
+ * page-table pages the driver gathered. Only after all flushes are the
+ * pages unpinned, so no device can still reach memory that has been
+ * given back. The pages to unpin come from the areas, never from
+ * walking a page table.
+ *
+ * MAP pins, then maps run by run without syncing (iommu_map_nosync()),
+ * and syncs each domain once over the new area; a batch of maps syncs
+ * once at its end (IOPT_MAP_NOSYNC, iopt_sync_maps()). Under a virtual
+ * VT-d in caching mode each sync is a trap to the hypervisor, so this
+ * is the difference between one invalidation per physically contiguous
+ * run and one per call.
+ *
+ * A kernel-chosen IOVA is looked for first after the previous one, so
+ * that a VMM mapping many ranges does not walk past all of them each
+ * time; only when that fails does the search start from the bottom.
  *
  * An asynchronous UNMAP only moves its areas from the tree to a pending
  * tree, where they stay mapped and pinned; iopt_complete_async() later
@@ -45,6 +61,7 @@ void iopt_init(struct iofd_iopt *iopt)
 	init_rwsem(&iopt->iova_rwsem);
 	INIT_LIST_HEAD(&iopt->domains);
 	INIT_LIST_HEAD(&iopt->pending_reqs);
+	iopt->unsynced_start = ULONG_MAX;
 	iopt->areas = RB_ROOT_CACHED;
 	iopt->pending = RB_ROOT_CACHED;
 	iopt->reserved = RB_ROOT_CACHED;
@@ -173,10 +190,11 @@ struct iopt_find {
 	struct iofd_iopt *iopt;
 	unsigned long length;
 	unsigned long align;
+	unsigned long from;
 	unsigned long found;
 };
 
-/* First fit of a free, aligned hole in one usable range */
+/* First fit of a free, aligned hole in one usable range, from @from on */
 static int iopt_find_in_range(unsigned long start, unsigned long last,
 			      void *arg)
 {
@@ -184,6 +202,9 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 	struct interval_tree_node *used;
 	unsigned long cur, end;
 
+	if (last < find->from)
+		return 0;
+	start = max(start, find->from);
 	if (check_add_overflow(start, find->align - 1, &cur))
 		return 0;
 	cur &= ~(find->align - 1);
@@ -204,12 +225,26 @@ static int iopt_find_in_range(unsigned long start, unsigned long last,
 	return 0;
 }
 
+/* Look from the hint on, then from the bottom */
+static bool iopt_find(struct iofd_iopt *iopt, struct iopt_find *find)
+{
+	find->from = iopt->alloc_hint;
+	if (__iopt_iova_ranges(iopt, iopt_find_in_range, find) == 1)
+		return true;
+	if (!iopt->alloc_hint)
+		return false;
+	find->from = 0;
+	return __iopt_iova_ranges(iopt, iopt_find_in_range, find) == 1;
+}
+
 /*
  * Choose an IOVA for @length bytes of memory at @uptr. The IOVA gets the
  * alignment of @uptr, up to the size of the mapping and 1GiB, so that
  * memory backed by huge pages can be mapped with huge IOMMU pages (IOVA
  * and PA must agree in the low bits for that); if no such IOVA is free,
- * any page-aligned one will do.
+ * any page-aligned one will do. The search starts after the previous
+ * IOVA it chose: a VMM that maps many ranges finds room at once instead
+ * of walking past all of them.
  */
 static int iopt_alloc_iova(struct iofd_iopt *iopt, unsigned long uptr,
 			   unsigned long length, unsigned long *iova)
@@ -221,15 +256,19 @@ static int iopt_alloc_iova(struct iofd_iopt *iopt, unsigned long uptr,
 			      roundup_pow_of_two(length), (unsigned long)SZ_1G),
 	};
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
 	find.align = max(find.align, PAGE_SIZE);
-	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) == 1)
+	if (iopt_find(iopt, &find))
 		goto found;
 	find.align = PAGE_SIZE;
-	if (__iopt_iova_ranges(iopt, iopt_find_in_range, &find) == 1)
+	if (iopt_find(iopt, &find))
 		goto found;
 	return -ERANGE;
 found:
 	*iova = find.found;
+	/* Wraps to 0 past the top, which is where the second look starts */
+	iopt->alloc_hint = find.found + length;
 	return 0;
 }
 
@@ -267,8 +306,9 @@ static int iopt_check_iova(struct iofd_iopt *iopt, unsigned long iova,
 }
 
 /*
- * Map @area into @domain, a run of physically contiguous pages at a time.
- * On failure nothing of the area is left in @domain.
+ * Map @area into @domain, a run of physically contiguous pages at a time,
+ * without syncing: the caller syncs once over all it mapped. On failure
+ * nothing of the area is left in @domain.
  */
 static int iopt_area_map(struct iofd_area *area, struct iommu_domain *domain)
 {
@@ -284,8 +324,9 @@ static int iopt_area_map(struct iofd_area *area, struct iommu_domain *domain)
 		if (iofd_should_fail())
 			rc = -ENOMEM;
 		else
-			rc = iommu_map(domain, iova, PFN_PHYS(pages->runs[i].pfn),
-				       len, area->prot, GFP_KERNEL_ACCOUNT);
+			rc = iommu_map_nosync(domain, iova,
+					      PFN_PHYS(pages->runs[i].pfn), len,
+					      area->prot, GFP_KERNEL_ACCOUNT);
 		if (rc)
 			goto err_unmap;
 		iova += len;
@@ -320,24 +361,71 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
 	size_t unmapped;
 
 	iommu_iotlb_gather_init(&gather);
+	/* No flush per disjoint range: one at the end, see the top */
+	gather.queued = true;
 	list_for_each_entry(area, list, unmap_item) {
 		unmapped = iommu_unmap_fast(domain, area->node.start,
 					    iofd_area_length(area), &gather);
 		/* A PTE left behind would point at memory about to be unpinned */
 		WARN_ON(unmapped != iofd_area_length(area));
+		iommu_iotlb_gather_add_range(&gather, area->node.start,
+					     iofd_area_length(area));
 	}
 	iommu_iotlb_sync(domain, &gather);
+}
+
+/* Sync @domain over [start, last]; on failure, take @area back out */
+static int iopt_area_sync(struct iofd_area *area, struct iommu_domain *domain)
+{
+	LIST_HEAD(one);
+	int rc;
+
+	rc = iommu_sync_map(domain, area->node.start, iofd_area_length(area));
+	if (!rc)
+		return 0;
+	list_add(&area->unmap_item, &one);
+	iopt_unmap_domain(domain, &one);
+	list_del(&area->unmap_item);
+	return rc;
+}
+
+/**
+ * iopt_sync_maps - sync what maps with IOPT_MAP_NOSYNC left unsynced
+ * @iopt: the IOVA space
+ *
+ * One sync per domain over the span of all of them.
+ */
+void iopt_sync_maps(struct iofd_iopt *iopt)
+{
+	struct iofd_domain *idomain;
+	unsigned long start, last;
+
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	start = iopt->unsynced_start;
+	last = iopt->unsynced_last;
+	iopt->unsynced_start = ULONG_MAX;
+	iopt->unsynced_last = 0;
+	if (start <= last)
+		list_for_each_entry(idomain, &iopt->domains, item)
+			/* Drivers' syncs do not fail: VT-d's, AMD's, SMMU's */
+			WARN_ON(iommu_sync_map(idomain->domain, start,
+					       last - start + 1));
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
 }
 
 /**
  * iopt_map_user - pin user memory and map it in every domain
  * @iopt: the IOVA space
- * @iova: in: where to map when @fixed_iova; out: where it was mapped
+ * @iova: in: where to map with IOPT_MAP_FIXED_IOVA; out: where it was
+ *	mapped
  * @uptr: the memory, page-aligned
  * @length: bytes, page-aligned, non-zero; @uptr + @length checked by caller;
- *	*@iova page-aligned with @fixed_iova
+ *	*@iova page-aligned with IOPT_MAP_FIXED_IOVA
  * @prot: IOMMU_READ and/or IOMMU_WRITE
- * @fixed_iova: map at *@iova rather than choosing
+ * @flags: IOPT_MAP_FIXED_IOVA to map at *@iova rather than choosing;
+ *	IOPT_MAP_NOSYNC to leave the sync to iopt_sync_maps()
  * @acct: who pays for the pins
  *
  * Return: 0, -EEXIST if the range overlaps a mapping, -EAGAIN if it
@@ -347,8 +435,9 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
  */
 int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  unsigned long uptr, unsigned long length, int prot,
-		  bool fixed_iova, const struct iofd_acct *acct)
+		  unsigned int flags, const struct iofd_acct *acct)
 {
+	bool fixed_iova = flags & IOPT_MAP_FIXED_IOVA;
 	struct iofd_domain *idomain, *failed;
 	struct iofd_pages *pages;
 	struct iofd_area *area;
@@ -402,6 +491,22 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 			goto err_unmap;
 		}
 	}
+	if (flags & IOPT_MAP_NOSYNC) {
+		iopt->unsynced_start = min(iopt->unsynced_start,
+					   area->node.start);
+		iopt->unsynced_last = max(iopt->unsynced_last,
+					  area->node.last);
+	} else {
+		/* One sync per domain for all the runs */
+		list_for_each_entry(idomain, &iopt->domains, item) {
+			rc = iopt_area_sync(area, idomain->domain);
+			if (rc) {
+				/* It took the area back out of that one */
+				failed = idomain;
+				goto err_unmap_others;
+			}
+		}
+	}
 	interval_tree_insert(&area->node, &iopt->areas);
 	iopt->nr_areas++;
 	iopt->nr_pinned += pages->npages;
@@ -409,8 +514,20 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 	up_read(&iopt->domains_rwsem);
 	return 0;
 
+err_unmap_others:
+	/* Every domain but @failed holds the area */
+	list_for_each_entry(idomain, &iopt->domains, item) {
+		LIST_HEAD(one);
+
+		if (idomain == failed)
+			continue;
+		list_add(&area->unmap_item, &one);
+		iopt_unmap_domain(idomain->domain, &one);
+		list_del(&area->unmap_item);
+	}
+	goto err_unlock;
 err_unmap:
-	/* The area is the only one on this list: a flush per domain */
+	/* The domains before @failed hold the area: a flush per domain */
 	list_for_each_entry(idomain, &iopt->domains, item) {
 		LIST_HEAD(one);
 
@@ -718,6 +835,16 @@ int iopt_fill_domain(struct iofd_iopt *iopt, struct iommu_domain *domain)
 	rc = iopt_fill_tree(&iopt->areas, domain, &done);
 	if (!rc)
 		rc = iopt_fill_tree(&iopt->pending, domain, &done);
+	/* One sync over the span of all of it */
+	if (!rc && !list_empty(&done)) {
+		unsigned long start = ULONG_MAX, last = 0;
+
+		list_for_each_entry(area, &done, fill_item) {
+			start = min(start, area->node.start);
+			last = max(last, area->node.last);
+		}
+		rc = iommu_sync_map(domain, start, last - start + 1);
+	}
 	if (rc && !list_empty(&done)) {
 		iommu_iotlb_gather_init(&gather);
 		list_for_each_entry(area, &done, fill_item)

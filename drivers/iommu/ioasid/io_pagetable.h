@@ -72,6 +72,8 @@ struct iofd_area {
  * @iova: first IOVA of the range the call named
  * @last: last IOVA of that range, inclusive
  * @cookie: the caller's, for the completion event
+ * @cause: what the completion event says (an &enum ioasid_inval_cause):
+ *	IOASID_UNMAP_ASYNC's, or a batch's UNMAP
  */
 struct iofd_unmap_req {
 	struct list_head item;
@@ -79,6 +81,7 @@ struct iofd_unmap_req {
 	unsigned long iova;
 	unsigned long last;
 	u64 cookie;
+	u32 cause;
 };
 
 /*
@@ -120,6 +123,11 @@ struct iofd_iopt {
 	struct rb_root_cached reserved;
 	unsigned long nr_areas;
 	unsigned long nr_pinned;
+	/* Mapped with IOPT_MAP_NOSYNC, not synced yet: [start, last] */
+	unsigned long unsynced_start;
+	unsigned long unsynced_last;
+	/* Where the next kernel-chosen IOVA is looked for first */
+	unsigned long alloc_hint;
 };
 
 void iopt_init(struct iofd_iopt *iopt);
@@ -129,9 +137,15 @@ int iopt_iova_ranges(struct iofd_iopt *iopt,
 		     int (*fn)(unsigned long start, unsigned long last,
 			       void *arg),
 		     void *arg);
+/* iopt_map_user() flags */
+#define IOPT_MAP_FIXED_IOVA	BIT(0)
+/* Leave the sync to iopt_sync_maps(): for a batch of maps */
+#define IOPT_MAP_NOSYNC		BIT(1)
+
 int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  unsigned long uptr, unsigned long length, int prot,
-		  bool fixed_iova, const struct iofd_acct *acct);
+		  unsigned int flags, const struct iofd_acct *acct);
+void iopt_sync_maps(struct iofd_iopt *iopt);
 int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	       unsigned long last, unsigned long *unmapped);
 int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,

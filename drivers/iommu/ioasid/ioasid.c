@@ -29,8 +29,7 @@ void iofd_ioasid_complete_async(struct iofd_ioasid *ioasid)
 	iopt_complete_async(&ioasid->iopt, &done);
 	list_for_each_entry_safe(req, next, &done, item) {
 		iofd_report_inval(ioasid->ictx, ioasid->obj.id, 0, req->iova,
-				  req->last, IOASID_INVAL_ASYNC_UNMAP,
-				  req->cookie);
+				  req->last, req->cause, req->cookie);
 		kfree(req);
 	}
 }
@@ -147,77 +146,112 @@ static void iofd_acct_current(struct iofd_ctx *ictx, struct iofd_acct *acct)
 		acct->limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 }
 
-int iofd_ioasid_map(struct iofd_ucmd *ucmd)
+/*
+ * Check a MAP's arguments, as IOASID_MAP and IOASID_BATCH take them.
+ * Return: the IOMMU_* prot to map with, or an errno.
+ */
+static int iofd_map_prot(u32 flags, u64 user_va, u64 length, u64 iova)
 {
 	const u32 known = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READ |
 			  IOASID_MAP_WRITE;
-	struct ioasid_map *cmd = ucmd->cmd;
-	struct iofd_ioasid *ioasid;
-	struct iofd_acct acct;
-	unsigned long iova, end;
+	unsigned long end;
 	int prot = 0;
-	int rc;
 
-	if ((cmd->flags & ~known) || cmd->__reserved)
+	if (flags & ~known)
 		return -EOPNOTSUPP;
-	if (cmd->flags & IOASID_MAP_READ)
+	if (flags & IOASID_MAP_READ)
 		prot |= IOMMU_READ;
-	if (cmd->flags & IOASID_MAP_WRITE)
+	if (flags & IOASID_MAP_WRITE)
 		prot |= IOMMU_WRITE;
-	if (!prot || !cmd->length)
+	if (!prot || !length)
 		return -EINVAL;
-	if (!PAGE_ALIGNED(cmd->user_va) || !PAGE_ALIGNED(cmd->length) ||
-	    ((cmd->flags & IOASID_MAP_FIXED_IOVA) && !PAGE_ALIGNED(cmd->iova)))
+	if (!PAGE_ALIGNED(user_va) || !PAGE_ALIGNED(length) ||
+	    ((flags & IOASID_MAP_FIXED_IOVA) && !PAGE_ALIGNED(iova)))
 		return -EINVAL;
+	/* The IOVA space and the user VA are unsigned long wide */
+	if (length > ULONG_MAX || iova > ULONG_MAX ||
+	    check_add_overflow(user_va, length, &end))
+		return -EOVERFLOW;
 	/*
 	 * Cacheable, as VFIO requires of every device it registers (it
 	 * refuses those whose IOMMU cannot make DMA coherent).
 	 */
-	prot |= IOMMU_CACHE;
-	/* The IOVA space and the user VA are unsigned long wide */
-	if (cmd->length > ULONG_MAX || cmd->iova > ULONG_MAX ||
-	    check_add_overflow(cmd->user_va, cmd->length, &end))
-		return -EOVERFLOW;
+	return prot | IOMMU_CACHE;
+}
+
+/* Map, after completing an asynchronous unmap that is in the way */
+static int iofd_ioasid_do_map(struct iofd_ioasid *ioasid, u32 flags,
+			      u64 user_va, u64 length, u64 *iova, int prot,
+			      unsigned int iopt_flags)
+{
+	struct iofd_acct acct;
+	unsigned long it;
+	int rc;
+
+	if (flags & IOASID_MAP_FIXED_IOVA)
+		iopt_flags |= IOPT_MAP_FIXED_IOVA;
+	iofd_acct_current(ioasid->ictx, &acct);
+	it = *iova;
+	rc = iopt_map_user(&ioasid->iopt, &it, user_va, length, prot,
+			   iopt_flags, &acct);
+	if (rc == -EAGAIN) {
+		/* An unmap of the range is not flushed yet: flush it now */
+		iofd_ioasid_complete_async(ioasid);
+		it = *iova;
+		rc = iopt_map_user(&ioasid->iopt, &it, user_va, length, prot,
+				   iopt_flags, &acct);
+		/* Another one came in meanwhile */
+		if (rc == -EAGAIN)
+			rc = -EBUSY;
+	}
+	if (!rc)
+		*iova = it;
+	return rc;
+}
+
+int iofd_ioasid_map(struct iofd_ucmd *ucmd)
+{
+	struct ioasid_map *cmd = ucmd->cmd;
+	struct iofd_ioasid *ioasid;
+	int prot, rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	prot = iofd_map_prot(cmd->flags, cmd->user_va, cmd->length, cmd->iova);
+	if (prot < 0)
+		return prot;
 
 	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->ioasid);
 	if (IS_ERR(ioasid))
 		return PTR_ERR(ioasid);
 
-	iofd_acct_current(ucmd->ictx, &acct);
-	iova = cmd->iova;
-	rc = iopt_map_user(&ioasid->iopt, &iova, cmd->user_va, cmd->length,
-			   prot, cmd->flags & IOASID_MAP_FIXED_IOVA, &acct);
-	if (rc == -EAGAIN) {
-		/* An asynchronous unmap of the range is not flushed yet */
-		iofd_ioasid_complete_async(ioasid);
-		iova = cmd->iova;
-		rc = iopt_map_user(&ioasid->iopt, &iova, cmd->user_va,
-				   cmd->length, prot,
-				   cmd->flags & IOASID_MAP_FIXED_IOVA, &acct);
-		/* Another one came in meanwhile */
-		if (rc == -EAGAIN)
-			rc = -EBUSY;
-	}
+	rc = iofd_ioasid_do_map(ioasid, cmd->flags, cmd->user_va, cmd->length,
+				&cmd->iova, prot, 0);
 	if (rc)
 		goto out_put;
 
-	cmd->iova = iova;
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
 		/* Userspace cannot learn the IOVA: take the mapping back */
 		unsigned long unmapped;
 
-		iopt_unmap(&ioasid->iopt, iova, iova + cmd->length - 1,
-			   &unmapped);
+		iopt_unmap(&ioasid->iopt, cmd->iova,
+			   cmd->iova + cmd->length - 1, &unmapped);
 	}
 out_put:
 	iofd_put_object(&ioasid->obj);
 	return rc;
 }
 
-static int iofd_ioasid_unmap_async(struct iofd_ioasid *ioasid,
+/*
+ * Take [iova, last] out of the IOASID and leave the flush pending: for
+ * IOASID_UNMAP_ASYNC (its work item completes it) and for a batch's
+ * UNMAPs (the batch completes them at its end).
+ */
+static int iofd_ioasid_unmap_later(struct iofd_ioasid *ioasid,
 				   unsigned long iova, unsigned long last,
-				   u64 cookie, unsigned long *unmapped)
+				   u32 cause, u64 cookie,
+				   unsigned long *unmapped)
 {
 	struct iofd_unmap_req *req;
 	int rc;
@@ -227,16 +261,35 @@ static int iofd_ioasid_unmap_async(struct iofd_ioasid *ioasid,
 		return -ENOMEM;
 	req->iova = iova;
 	req->last = last;
+	req->cause = cause;
 	req->cookie = cookie;
 	rc = iopt_unmap_async(&ioasid->iopt, req, unmapped);
-	if (rc) {
+	if (rc)
 		kfree(req);
-		return rc;
+	return rc;
+}
+
+/*
+ * Check an UNMAP's range, as IOASID_UNMAP and IOASID_BATCH take it, into
+ * [*start, *last].
+ */
+static int iofd_unmap_range(u32 flags, u64 iova, u64 length,
+			    unsigned long *start, unsigned long *last)
+{
+	if (flags & IOASID_UNMAP_ALL) {
+		if (iova || length)
+			return -EINVAL;
+		*start = 0;
+		*last = ULONG_MAX;
+		return 0;
 	}
-	/* Queued again only once it ran: what is pending meanwhile joins */
-	if (!IS_ENABLED(CONFIG_IOASID_FD_TEST) ||
-	    !READ_ONCE(ioasid->ictx->test_async_hold))
-		queue_work(system_unbound_wq, &ioasid->async_work);
+	if (!length || !PAGE_ALIGNED(iova) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+	if (iova > ULONG_MAX || length > ULONG_MAX ||
+	    check_add_overflow((unsigned long)iova,
+			       (unsigned long)(length - 1), last))
+		return -EOVERFLOW;
+	*start = iova;
 	return 0;
 }
 
@@ -252,30 +305,23 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->cookie && !(cmd->flags & IOASID_UNMAP_ASYNC))
 		return -EOPNOTSUPP;
-	if (cmd->flags & IOASID_UNMAP_ALL) {
-		if (cmd->iova || cmd->length)
-			return -EINVAL;
-		iova = 0;
-		last = ULONG_MAX;
-	} else {
-		if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
-		    !PAGE_ALIGNED(cmd->length))
-			return -EINVAL;
-		if (cmd->iova > ULONG_MAX ||
-		    check_add_overflow((unsigned long)cmd->iova,
-				       (unsigned long)(cmd->length - 1), &last) ||
-		    cmd->length > ULONG_MAX)
-			return -EOVERFLOW;
-		iova = cmd->iova;
-	}
+	rc = iofd_unmap_range(cmd->flags, cmd->iova, cmd->length, &iova,
+			      &last);
+	if (rc)
+		return rc;
 
 	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->ioasid);
 	if (IS_ERR(ioasid))
 		return PTR_ERR(ioasid);
 
 	if (cmd->flags & IOASID_UNMAP_ASYNC) {
-		rc = iofd_ioasid_unmap_async(ioasid, iova, last, cmd->cookie,
-					     &unmapped);
+		rc = iofd_ioasid_unmap_later(ioasid, iova, last,
+					     IOASID_INVAL_ASYNC_UNMAP,
+					     cmd->cookie, &unmapped);
+		/* Queued again only once it ran: what is pending joins */
+		if (!rc && (!IS_ENABLED(CONFIG_IOASID_FD_TEST) ||
+			    !READ_ONCE(ioasid->ictx->test_async_hold)))
+			queue_work(system_unbound_wq, &ioasid->async_work);
 	} else {
 		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
 		if (!rc)
@@ -295,4 +341,132 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 out_put:
 	iofd_put_object(&ioasid->obj);
 	return rc;
+}
+
+/* The IOASIDs a batch touched, referenced until its end */
+static struct iofd_ioasid *iofd_batch_ioasid(struct iofd_ctx *ictx,
+					     struct xarray *touched, u32 id)
+{
+	struct iofd_ioasid *ioasid = xa_load(touched, id);
+	int rc;
+
+	if (ioasid)
+		return ioasid;
+	ioasid = iofd_get_ioasid(ictx, id);
+	if (IS_ERR(ioasid))
+		return ioasid;
+	rc = xa_err(xa_store(touched, id, ioasid, GFP_KERNEL_ACCOUNT));
+	if (rc) {
+		iofd_put_object(&ioasid->obj);
+		return ERR_PTR(rc);
+	}
+	return ioasid;
+}
+
+static int iofd_batch_one(struct iofd_ctx *ictx, struct xarray *touched,
+			  struct ioasid_batch_op *op)
+{
+	struct iofd_ioasid *ioasid;
+	unsigned long iova, last, unmapped;
+	int prot, rc;
+
+	if (op->__reserved)
+		return -EOPNOTSUPP;
+	switch (op->op) {
+	case IOASID_BATCH_MAP:
+		prot = iofd_map_prot(op->flags, op->user_va, op->length,
+				     op->iova);
+		if (prot < 0)
+			return prot;
+		ioasid = iofd_batch_ioasid(ictx, touched, op->ioasid);
+		if (IS_ERR(ioasid))
+			return PTR_ERR(ioasid);
+		/* The batch syncs all its maps at its end */
+		return iofd_ioasid_do_map(ioasid, op->flags, op->user_va,
+					  op->length, &op->iova, prot,
+					  IOPT_MAP_NOSYNC);
+	case IOASID_BATCH_UNMAP:
+		if (op->flags & ~IOASID_UNMAP_ALL)
+			return -EOPNOTSUPP;
+		if (op->user_va)
+			return -EINVAL;
+		rc = iofd_unmap_range(op->flags, op->iova, op->length, &iova,
+				      &last);
+		if (rc)
+			return rc;
+		ioasid = iofd_batch_ioasid(ictx, touched, op->ioasid);
+		if (IS_ERR(ioasid))
+			return PTR_ERR(ioasid);
+		/* The batch flushes all its unmaps at its end */
+		rc = iofd_ioasid_unmap_later(ioasid, iova, last,
+					     IOASID_INVAL_UNMAP, 0, &unmapped);
+		if (rc == -ENOENT && (op->flags & IOASID_UNMAP_ALL)) {
+			unmapped = 0;
+			rc = 0;
+		}
+		if (!rc)
+			op->out_length = unmapped;
+		return rc;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * IOASID_BATCH: the operations in order; their maps are synced, and
+ * their unmaps flushed (then unpinned and reported), once per IOASID and
+ * domain at the end, whatever happened.
+ */
+int iofd_ioasid_batch(struct iofd_ucmd *ucmd)
+{
+	const size_t op_min = offsetofend(struct ioasid_batch_op, out_length);
+	struct ioasid_batch *cmd = ucmd->cmd;
+	struct iofd_ioasid *ioasid;
+	struct xarray touched;
+	unsigned long index;
+	u32 done;
+	int rc = 0, rc2;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->num_ops || cmd->num_ops > IOASID_BATCH_MAX_OPS ||
+	    cmd->op_size < op_min)
+		return -EINVAL;
+
+	xa_init(&touched);
+	for (done = 0; done != cmd->num_ops; done++) {
+		void __user *uop = u64_to_user_ptr(cmd->ops) +
+				   (size_t)done * cmd->op_size;
+		struct ioasid_batch_op op;
+
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		rc = copy_struct_from_user(&op, sizeof(op), uop, cmd->op_size);
+		if (rc)
+			break;
+		rc = iofd_batch_one(ucmd->ictx, &touched, &op);
+		if (rc)
+			break;
+		if (copy_to_user(uop, &op, min_t(size_t, cmd->op_size,
+						 sizeof(op)))) {
+			/* Done, but its results are lost: count it */
+			done++;
+			rc = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+
+	xa_for_each(&touched, index, ioasid) {
+		iopt_sync_maps(&ioasid->iopt);
+		iofd_ioasid_complete_async(ioasid);
+		iofd_put_object(&ioasid->obj);
+	}
+	xa_destroy(&touched);
+
+	cmd->out_done = done;
+	rc2 = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+	return rc ? rc : rc2;
 }

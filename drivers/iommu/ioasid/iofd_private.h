@@ -135,6 +135,7 @@ int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd);
 int iofd_ioasid_iova_ranges(struct iofd_ucmd *ucmd);
 int iofd_ioasid_map(struct iofd_ucmd *ucmd);
 int iofd_ioasid_unmap(struct iofd_ucmd *ucmd);
+int iofd_ioasid_batch(struct iofd_ucmd *ucmd);
 void iofd_ioasid_complete_async(struct iofd_ioasid *ioasid);
 
 /* events.c */

@@ -122,6 +122,8 @@ enum {
  * @domain_stats.out_late_unpins: pages found unpinned when the IOTLB flush
  *	that covers them came, which must never happen
  * @domain_stats.out_huge_maps: map_pages calls with a page larger than 4KiB
+ * @domain_stats.out_map_syncs: iotlb_sync_map calls (an invalidation each
+ *	under a caching-mode VT-d)
  * @ioasid_stats: for IOASID_TEST_OP_IOASID_STATS
  * @ioasid_stats.out_domains: I/O page tables the IOASID keeps in sync
  * @ioasid_stats.out_mappings: mappings it holds
@@ -182,6 +184,7 @@ struct ioasid_test_cmd {
 			__aligned_u64 out_flushes;
 			__aligned_u64 out_late_unpins;
 			__aligned_u64 out_huge_maps;
+			__aligned_u64 out_map_syncs;
 		} domain_stats;
 		struct {
 			__aligned_u64 out_domains;

@@ -259,7 +259,7 @@ static int iofd_info(struct iofd_ucmd *ucmd)
 		return -EOPNOTSUPP;
 
 	cmd->out_api_version = IOASID_API_VERSION;
-	cmd->out_capabilities = IOASID_CAP_EVENTS;
+	cmd->out_capabilities = IOASID_CAP_EVENTS | IOASID_CAP_BATCH;
 	if (IS_ENABLED(CONFIG_IOASID_FD_TEST))
 		cmd->out_capabilities |= IOASID_CAP_TEST;
 	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -284,6 +284,7 @@ union iofd_ucmd_buffer {
 	struct ioasid_unmap unmap;
 	struct ioasid_eventq_alloc eventq_alloc;
 	struct ioasid_device_info device_info;
+	struct ioasid_batch batch;
 #ifdef CONFIG_IOASID_FD_TEST
 	struct ioasid_test_cmd test;
 #endif
@@ -326,6 +327,8 @@ static const struct iofd_ioctl_op iofd_ioctl_ops[] = {
 		 struct ioasid_eventq_alloc, out_fd),
 	IOCTL_OP(IOASID_DEVICE_INFO, iofd_device_info_ioctl,
 		 struct ioasid_device_info, reserved),
+	IOCTL_OP(IOASID_BATCH, iofd_ioasid_batch, struct ioasid_batch,
+		 __reserved),
 #ifdef CONFIG_IOASID_FD_TEST
 	IOCTL_OP(IOASID_TEST, iofd_test, struct ioasid_test_cmd, last),
 #endif

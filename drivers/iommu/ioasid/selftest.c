@@ -14,8 +14,11 @@
  * window, and refuse each other's domains, so an IOASID with a device on
  * each keeps two domains.
  *
- * A mock domain's page table is an xarray of 4KiB entries. It counts the
- * calls it gets (map, unmap, IOTLB flush) and it checks the rule that
+ * A mock domain's page table is an xarray of 4KiB entries. It gathers
+ * unmapped ranges the way VT-d does: unless the gather is queued, a range
+ * disjoint from the gathered one is flushed first, so the flush counts
+ * the tests see are the ones real hardware would get. It counts the
+ * calls it gets (map, map sync, unmap, IOTLB flush) and it checks the rule that
  * matters most: when an IOTLB flush comes, every page unmapped since the
  * last flush must still be pinned. A page found unpinned was given back
  * while a device could still reach it through a stale IOTLB entry.
@@ -94,6 +97,7 @@ struct mock_domain {
 	atomic64_t flushes;
 	atomic64_t late_unpins;
 	atomic64_t huge_maps;
+	atomic64_t map_syncs;
 };
 
 static const struct iommu_domain_ops mock_domain_ops;
@@ -231,8 +235,10 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 			 xa_mk_value(1), GFP_KERNEL);
 	}
 	mutex_unlock(&mock->lock);
-	/* Gather without flushing, like a driver that can batch ranges */
-	iommu_iotlb_gather_add_range(gather, iova, i << MOCK_PAGE_SHIFT);
+	/* As VT-d: a disjoint range is flushed first, unless queued */
+	if (!iommu_iotlb_gather_queued(gather))
+		iommu_iotlb_gather_add_page(domain, gather, iova,
+					    i << MOCK_PAGE_SHIFT);
 	return i << MOCK_PAGE_SHIFT;
 }
 
@@ -262,6 +268,14 @@ static void mock_domain_flush_iotlb_all(struct iommu_domain *domain)
 	mock_domain_flush(to_mock_domain(domain));
 }
 
+/* What a caching-mode VT-d turns into an invalidation: count it */
+static int mock_domain_iotlb_sync_map(struct iommu_domain *domain,
+				      unsigned long iova, size_t size)
+{
+	atomic64_inc(&to_mock_domain(domain)->map_syncs);
+	return 0;
+}
+
 static phys_addr_t mock_domain_iova_to_phys(struct iommu_domain *domain,
 					    dma_addr_t iova)
 {
@@ -279,6 +293,7 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.map_pages = mock_domain_map_pages,
 	.unmap_pages = mock_domain_unmap_pages,
 	.iotlb_sync = mock_domain_iotlb_sync,
+	.iotlb_sync_map = mock_domain_iotlb_sync_map,
 	.flush_iotlb_all = mock_domain_flush_iotlb_all,
 	.iova_to_phys = mock_domain_iova_to_phys,
 	.free = mock_domain_free,
@@ -623,6 +638,7 @@ static int iofd_test_domain_stats(struct iofd_ucmd *ucmd,
 	cmd->domain_stats.out_flushes = mock_stat(&mock->flushes, reset);
 	cmd->domain_stats.out_late_unpins = mock_stat(&mock->late_unpins, reset);
 	cmd->domain_stats.out_huge_maps = mock_stat(&mock->huge_maps, reset);
+	cmd->domain_stats.out_map_syncs = mock_stat(&mock->map_syncs, reset);
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	iofd_put_object(&mdev->obj);

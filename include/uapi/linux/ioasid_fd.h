@@ -52,6 +52,7 @@ enum {
 	IOASID_CMD_UNMAP = 0x05,
 	IOASID_CMD_EVENTQ_ALLOC = 0x06,
 	IOASID_CMD_DEVICE_INFO = 0x07,
+	IOASID_CMD_BATCH = 0x08,
 	/* 0x3f is IOASID_TEST, only with CONFIG_IOASID_FD_TEST */
 };
 
@@ -86,10 +87,12 @@ struct ioasid_info {
  *	(CONFIG_IOASID_FD_TEST); never set on a production kernel
  * @IOASID_CAP_EVENTS: IOASID_EVENTQ_ALLOC, IOASID_DEVICE_INFO and
  *	IOASID_UNMAP_ASYNC are available
+ * @IOASID_CAP_BATCH: IOASID_BATCH is available
  */
 enum ioasid_capability {
 	IOASID_CAP_TEST = 1 << 0,
 	IOASID_CAP_EVENTS = 1 << 1,
+	IOASID_CAP_BATCH = 1 << 2,
 };
 
 /**
@@ -586,5 +589,88 @@ struct ioasid_device_info {
 };
 
 #define IOASID_DEVICE_INFO _IO(IOASID_FD_TYPE, IOASID_CMD_DEVICE_INFO)
+
+/**
+ * enum ioasid_batch_op_type - &ioasid_batch_op.op
+ * @IOASID_BATCH_MAP: as IOASID_MAP
+ * @IOASID_BATCH_UNMAP: as IOASID_UNMAP
+ */
+enum ioasid_batch_op_type {
+	IOASID_BATCH_MAP = 1,
+	IOASID_BATCH_UNMAP = 2,
+};
+
+/**
+ * struct ioasid_batch_op - one operation of IOASID_BATCH
+ * @op: an &enum ioasid_batch_op_type
+ * @flags: for a MAP, &enum ioasid_map_flags; for an UNMAP,
+ *	IOASID_UNMAP_ALL or 0 (IOASID_UNMAP_ASYNC is refused: the batch
+ *	flushes once at its end anyway)
+ * @ioasid: the IOASID
+ * @__reserved: must be 0
+ * @user_va: for a MAP, as &ioasid_map.user_va; must be 0 for an UNMAP
+ * @length: as &ioasid_map.length or &ioasid_unmap.length
+ * @iova: as &ioasid_map.iova (in, or out for a kernel-chosen IOVA) or
+ *	&ioasid_unmap.iova
+ * @out_length: for an UNMAP, the bytes that were mapped in the range
+ */
+struct ioasid_batch_op {
+	__u32 op;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+	__aligned_u64 out_length;
+};
+
+/* The most operations one IOASID_BATCH takes */
+#define IOASID_BATCH_MAX_OPS (1U << 20)
+
+/**
+ * struct ioasid_batch - ioctl(IOASID_BATCH)
+ * @size: sizeof(struct ioasid_batch)
+ * @flags: must be 0
+ * @num_ops: how many operations @ops holds, 1 to IOASID_BATCH_MAX_OPS
+ * @op_size: sizeof(struct ioasid_batch_op) as the caller knows it: the
+ *	array's elements follow the same extensible-structure rules as the
+ *	ioctl's own structures (smaller than the first release: EINVAL; a
+ *	non-zero unknown tail: E2BIG)
+ * @ops: user pointer to an array of @num_ops operations; each one's
+ *	output fields are written back when it is done
+ * @out_done: how many operations were done
+ * @__reserved: must be 0
+ *
+ * Do many MAP and UNMAP operations, on one or several IOASIDs, in one
+ * call and in order, each with the semantics and errors of IOASID_MAP
+ * or IOASID_UNMAP, but with one IOTLB flush per I/O page table for all
+ * the unmaps and one mapping sync per I/O page table for all the maps:
+ * a VMM's memory-map transaction, or a virtual IOMMU's invalidation
+ * storm, costs what one call does. Unmapped memory is unpinned only
+ * after the flush. A MAP into a range an earlier UNMAP of the batch
+ * freed waits for that flush, so an IOVA is never mapped again before
+ * its old translation is gone.
+ *
+ * When operation k fails, operations 0 to k - 1 are done and stay done
+ * (and were flushed and reported to the event queues), operation k and
+ * those after it were not started, @out_done is k and the call fails
+ * with operation k's errno. @out_done is written back even then; when
+ * the call succeeds it is @num_ops.
+ *
+ * Errors: EINVAL if @num_ops is 0 or above IOASID_BATCH_MAX_OPS, or
+ * @op_size is too small; an operation's error, see above.
+ */
+struct ioasid_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 num_ops;
+	__u32 op_size;
+	__aligned_u64 ops;
+	__u32 out_done;
+	__u32 __reserved;
+};
+
+#define IOASID_BATCH _IO(IOASID_FD_TYPE, IOASID_CMD_BATCH)
 
 #endif
