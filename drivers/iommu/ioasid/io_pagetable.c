@@ -370,6 +370,8 @@ static void iopt_unmap_domain(struct iommu_domain *domain,
 		WARN_ON(unmapped != iofd_area_length(area));
 		iommu_iotlb_gather_add_range(&gather, area->node.start,
 					     iofd_area_length(area));
+		/* Under the sleeping IOVA locks: a million areas take a while */
+		cond_resched();
 	}
 	iommu_iotlb_sync(domain, &gather);
 }
@@ -613,6 +615,7 @@ int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	list_for_each_entry_safe(area, next, &list, unmap_item) {
 		iofd_pages_unpin(area->pages);
 		kfree(area);
+		cond_resched();
 	}
 	return 0;
 }
@@ -683,6 +686,7 @@ void iopt_complete_async(struct iofd_iopt *iopt, struct list_head *done)
 	list_for_each_entry_safe(area, next, &areas, unmap_item) {
 		iofd_pages_unpin(area->pages);
 		kfree(area);
+		cond_resched();
 	}
 }
 

@@ -37,10 +37,11 @@ struct iofd_pfn_run {
  */
 struct iofd_pages {
 	struct user_struct *user;
+	struct mm_struct *mm;
 	unsigned long npages;
 	bool writable;
-	unsigned int nr_runs;
-	unsigned int max_runs;
+	unsigned long nr_runs;
+	unsigned long max_runs;
 	struct iofd_pfn_run *runs;
 };
 

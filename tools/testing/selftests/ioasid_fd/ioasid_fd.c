@@ -5,6 +5,7 @@
  * I/O page tables kept for attached devices.
  */
 #include <linux/capability.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -792,6 +793,36 @@ TEST_F(ioasid, memlock_charge_is_released_on_close)
 	close(fd);
 	EXPECT_EQ(before, _test_locked(self->fd));
 	test_pinned(self->buf, 8 * PAGE, 0);
+}
+
+/* VmPin of /proc/self/status, in KiB, or -1 */
+static int64_t vm_pin_kb(void)
+{
+	char line[128];
+	int64_t kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %" SCNd64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+TEST_F(ioasid, pins_show_in_vmpin_until_unmapped)
+{
+	int64_t before = vm_pin_kb();
+
+	if (over_memlock(variant->memlock_pages, 8))
+		SKIP(return, "needs more than the memlock limit");
+	ASSERT_LE(0, before);
+	test_map_fixed(self->ioasid, self->buf, 8 * PAGE, MIB);
+	EXPECT_EQ(before + 8 * PAGE / 1024, vm_pin_kb());
+	test_unmap(self->ioasid, MIB, 8 * PAGE);
+	EXPECT_EQ(before, vm_pin_kb());
 }
 
 TEST_F(ioasid, memlock_charge_is_released_on_exit)
