@@ -588,8 +588,10 @@ attached:
 		iofd_domain_put(&old_ioasid->iopt, old_idomain);
 		iofd_report_inval(igroup->ictx, old_ioasid->obj.id, idev->label,
 				  0, U64_MAX, IOASID_INVAL_DEVICE_DETACHED, 0);
-		iofd_put_object(&old_ioasid->obj);
+		iofd_object_unhold(&old_ioasid->obj);
 	}
+	/* The group's own reference: DESTROY is EBUSY while it is there */
+	iofd_object_hold(&ioasid->obj);
 	return 0;
 
 err_free_domain:
@@ -657,7 +659,6 @@ int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 		}
 		idev->label = label;
 		rc = 0;
-		/* The group holds its own reference on the IOASID */
 		goto out_put;
 	}
 
@@ -681,8 +682,6 @@ int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 		idev->attached = true;
 	}
 	idev->label = label;
-	mutex_unlock(&ictx->lock);
-	return 0;
 
 out_put:
 	mutex_unlock(&ictx->lock);
@@ -739,7 +738,7 @@ int iofd_device_detach(struct iofd_device *idev)
 	/* Only now may MAP use what the device reserved */
 	iopt_unreserve(&ioasid->iopt, idev);
 	if (!igroup->ioasid)
-		iofd_put_object(&ioasid->obj);
+		iofd_object_unhold(&ioasid->obj);
 	mutex_unlock(&ictx->lock);
 	return 0;
 }

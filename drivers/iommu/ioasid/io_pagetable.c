@@ -429,6 +429,7 @@ void iopt_sync_maps(struct iofd_iopt *iopt)
  * @flags: IOPT_MAP_FIXED_IOVA to map at *@iova rather than choosing;
  *	IOPT_MAP_NOSYNC to leave the sync to iopt_sync_maps()
  * @acct: who pays for the pins
+ * @seq: if not NULL, out: the mapping's identity, for iopt_unmap_seq()
  *
  * Return: 0, -EEXIST if the range overlaps a mapping, -EAGAIN if it
  * overlaps an asynchronous unmap not flushed yet, -ERANGE if it is not
@@ -437,7 +438,7 @@ void iopt_sync_maps(struct iofd_iopt *iopt)
  */
 int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  unsigned long uptr, unsigned long length, int prot,
-		  unsigned int flags, const struct iofd_acct *acct)
+		  unsigned int flags, const struct iofd_acct *acct, u64 *seq)
 {
 	bool fixed_iova = flags & IOPT_MAP_FIXED_IOVA;
 	struct iofd_domain *idomain, *failed;
@@ -509,6 +510,9 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 			}
 		}
 	}
+	area->seq = iopt->next_seq++;
+	if (seq)
+		*seq = area->seq;
 	interval_tree_insert(&area->node, &iopt->areas);
 	iopt->nr_areas++;
 	iopt->nr_pinned += pages->npages;
@@ -550,17 +554,25 @@ err_unpin:
 
 /*
  * Take every area within [iova, last] out of the tree, onto @list. A
- * range that would cut an area in two fails and changes nothing.
+ * range that would cut an area in two fails and changes nothing. With
+ * @seq, the range must be exactly the one area that MAP made, or
+ * nothing happens (-ENOENT).
  */
 static int iopt_take_areas(struct iofd_iopt *iopt, unsigned long iova,
 			   unsigned long last, struct list_head *list,
-			   unsigned long *unmapped)
+			   unsigned long *unmapped, const u64 *seq)
 {
 	struct iofd_area *area;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
 	*unmapped = 0;
+	if (seq) {
+		area = iofd_area_first(iopt, iova, last);
+		if (!area || area->seq != *seq || area->node.start != iova ||
+		    area->node.last != last)
+			return -ENOENT;
+	}
 	for_each_area(area, iopt, iova, last) {
 		if (area->node.start < iova || area->node.last > last)
 			return -EINVAL;
@@ -576,20 +588,10 @@ static int iopt_take_areas(struct iofd_iopt *iopt, unsigned long iova,
 	return 0;
 }
 
-/**
- * iopt_unmap - unmap every mapping within [iova, last]
- * @iopt: the IOVA space
- * @iova: first IOVA of the range
- * @last: last IOVA of the range, inclusive
- * @unmapped: out: bytes that were mapped in the range
- *
- * A range that would cut a mapping in two fails and changes nothing.
- *
- * Return: 0, -EINVAL if the range splits a mapping, -ENOENT if nothing
- * is mapped in it.
- */
-int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
-	       unsigned long last, unsigned long *unmapped)
+/* iopt_unmap(), or with @seq iopt_unmap_seq() */
+static int __iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
+			unsigned long last, unsigned long *unmapped,
+			const u64 *seq)
 {
 	struct iofd_domain *idomain;
 	struct iofd_area *area, *next;
@@ -598,7 +600,7 @@ int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	rc = iopt_take_areas(iopt, iova, last, &list, unmapped);
+	rc = iopt_take_areas(iopt, iova, last, &list, unmapped, seq);
 	if (rc) {
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
@@ -618,6 +620,46 @@ int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * iopt_unmap - unmap every mapping within [iova, last]
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the range
+ * @last: last IOVA of the range, inclusive
+ * @unmapped: out: bytes that were mapped in the range
+ *
+ * A range that would cut a mapping in two fails and changes nothing.
+ *
+ * Return: 0, -EINVAL if the range splits a mapping, -ENOENT if nothing
+ * is mapped in it.
+ */
+int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
+	       unsigned long last, unsigned long *unmapped)
+{
+	return __iopt_unmap(iopt, iova, last, unmapped, NULL);
+}
+
+/**
+ * iopt_unmap_seq - undo one MAP, if it is still there
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the mapping
+ * @last: last IOVA of the mapping, inclusive
+ * @seq: its identity, from iopt_map_user()
+ *
+ * For a MAP whose caller cannot be told the IOVA: by the time it gives
+ * up, another thread may have unmapped the range and mapped something
+ * else there, which must stay. The check and the unmap happen under one
+ * hold of the locks.
+ *
+ * Return: 0, or -ENOENT if that mapping is no longer there.
+ */
+int iopt_unmap_seq(struct iofd_iopt *iopt, unsigned long iova,
+		   unsigned long last, u64 seq)
+{
+	unsigned long unmapped;
+
+	return __iopt_unmap(iopt, iova, last, &unmapped, &seq);
 }
 
 /**
@@ -641,7 +683,7 @@ int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
 	INIT_LIST_HEAD(&req->areas);
 	down_write(&iopt->iova_rwsem);
 	rc = iopt_take_areas(iopt, req->iova, req->last, &req->areas,
-			     unmapped);
+			     unmapped, NULL);
 	if (!rc) {
 		list_for_each_entry(area, &req->areas, unmap_item)
 			interval_tree_insert(&area->node, &iopt->pending);

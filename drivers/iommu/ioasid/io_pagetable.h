@@ -57,10 +57,12 @@ void iofd_pages_unpin(struct iofd_pages *pages);
  * @unmap_item: on the list of an unmap in progress, once out of the tree
  *	(for an asynchronous unmap, until its flush)
  * @fill_item: on the list of a domain being filled, to undo on failure
+ * @seq: which MAP made it, unique in the IOVA space
  */
 struct iofd_area {
 	struct interval_tree_node node;
 	struct iofd_pages *pages;
+	u64 seq;
 	int prot;
 	struct list_head unmap_item;
 	struct list_head fill_item;
@@ -129,6 +131,8 @@ struct iofd_iopt {
 	unsigned long unsynced_last;
 	/* Where the next kernel-chosen IOVA is looked for first */
 	unsigned long alloc_hint;
+	/* The seq of the next area */
+	u64 next_seq;
 };
 
 void iopt_init(struct iofd_iopt *iopt);
@@ -145,7 +149,9 @@ int iopt_iova_ranges(struct iofd_iopt *iopt,
 
 int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 		  unsigned long uptr, unsigned long length, int prot,
-		  unsigned int flags, const struct iofd_acct *acct);
+		  unsigned int flags, const struct iofd_acct *acct, u64 *seq);
+int iopt_unmap_seq(struct iofd_iopt *iopt, unsigned long iova,
+		   unsigned long last, u64 seq);
 void iopt_sync_maps(struct iofd_iopt *iopt);
 int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	       unsigned long last, unsigned long *unmapped);

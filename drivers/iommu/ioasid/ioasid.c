@@ -78,21 +78,30 @@ int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd)
 	return 0;
 }
 
+/*
+ * The ranges are gathered into a kernel buffer under the IOVA locks and
+ * copied out after: a user page that faults slowly (userfaultfd) must
+ * not hold locks that attach and detach, and so VFIO's close, wait for.
+ */
 struct iova_ranges_fill {
-	struct ioasid_iova_range __user *ranges;
+	struct ioasid_iova_range *ranges;
 	u32 capacity;
 	u32 total;
 };
+
+/* No IOMMU reserves that many regions: a bound on what we allocate */
+#define IOFD_MAX_RANGES 4096
 
 static int iova_ranges_fill_one(unsigned long start, unsigned long last,
 				void *arg)
 {
 	struct iova_ranges_fill *fill = arg;
-	struct ioasid_iova_range range = { .start = start, .last = last };
 
-	if (fill->total < fill->capacity &&
-	    copy_to_user(&fill->ranges[fill->total], &range, sizeof(range)))
-		return -EFAULT;
+	if (fill->total < fill->capacity)
+		fill->ranges[fill->total] = (struct ioasid_iova_range){
+			.start = start,
+			.last = last,
+		};
 	fill->total++;
 	return 0;
 }
@@ -100,33 +109,47 @@ static int iova_ranges_fill_one(unsigned long start, unsigned long last,
 int iofd_ioasid_iova_ranges(struct iofd_ucmd *ucmd)
 {
 	struct ioasid_iova_ranges *cmd = ucmd->cmd;
-	struct iova_ranges_fill fill;
+	struct iova_ranges_fill fill = {};
 	struct iofd_ioasid *ioasid;
 	int rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
+	fill.capacity = min_t(u32, cmd->num_ranges, IOFD_MAX_RANGES);
+	if (fill.capacity) {
+		fill.ranges = kvcalloc(fill.capacity, sizeof(*fill.ranges),
+				       GFP_KERNEL_ACCOUNT);
+		if (!fill.ranges)
+			return -ENOMEM;
+	}
+
 	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->ioasid);
-	if (IS_ERR(ioasid))
-		return PTR_ERR(ioasid);
-
-	fill = (struct iova_ranges_fill){
-		.ranges = u64_to_user_ptr(cmd->ranges),
-		.capacity = cmd->num_ranges,
-	};
+	if (IS_ERR(ioasid)) {
+		rc = PTR_ERR(ioasid);
+		goto out_free;
+	}
 	rc = iopt_iova_ranges(&ioasid->iopt, iova_ranges_fill_one, &fill);
+	iofd_put_object(&ioasid->obj);
 	if (rc)
-		goto out_put;
+		goto out_free;
 
+	/* No lock held now */
+	if (fill.capacity &&
+	    copy_to_user(u64_to_user_ptr(cmd->ranges), fill.ranges,
+			 min(fill.total, fill.capacity) *
+			 sizeof(*fill.ranges))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
 	cmd->num_ranges = fill.total;
 	/* Every domain can map a CPU page: attach refuses those that cannot */
 	cmd->out_iova_alignment = PAGE_SIZE;
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (!rc && fill.total > fill.capacity)
 		rc = -EMSGSIZE;
-out_put:
-	iofd_put_object(&ioasid->obj);
+out_free:
+	kvfree(fill.ranges);
 	return rc;
 }
 
@@ -182,7 +205,7 @@ static int iofd_map_prot(u32 flags, u64 user_va, u64 length, u64 iova)
 /* Map, after completing an asynchronous unmap that is in the way */
 static int iofd_ioasid_do_map(struct iofd_ioasid *ioasid, u32 flags,
 			      u64 user_va, u64 length, u64 *iova, int prot,
-			      unsigned int iopt_flags)
+			      unsigned int iopt_flags, u64 *seq)
 {
 	struct iofd_acct acct;
 	unsigned long it;
@@ -193,13 +216,13 @@ static int iofd_ioasid_do_map(struct iofd_ioasid *ioasid, u32 flags,
 	iofd_acct_current(ioasid->ictx, &acct);
 	it = *iova;
 	rc = iopt_map_user(&ioasid->iopt, &it, user_va, length, prot,
-			   iopt_flags, &acct);
+			   iopt_flags, &acct, seq);
 	if (rc == -EAGAIN) {
 		/* An unmap of the range is not flushed yet: flush it now */
 		iofd_ioasid_complete_async(ioasid);
 		it = *iova;
 		rc = iopt_map_user(&ioasid->iopt, &it, user_va, length, prot,
-				   iopt_flags, &acct);
+				   iopt_flags, &acct, seq);
 		/* Another one came in meanwhile */
 		if (rc == -EAGAIN)
 			rc = -EBUSY;
@@ -214,6 +237,7 @@ int iofd_ioasid_map(struct iofd_ucmd *ucmd)
 	struct ioasid_map *cmd = ucmd->cmd;
 	struct iofd_ioasid *ioasid;
 	int prot, rc;
+	u64 seq;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
@@ -226,18 +250,15 @@ int iofd_ioasid_map(struct iofd_ucmd *ucmd)
 		return PTR_ERR(ioasid);
 
 	rc = iofd_ioasid_do_map(ioasid, cmd->flags, cmd->user_va, cmd->length,
-				&cmd->iova, prot, 0);
+				&cmd->iova, prot, 0, &seq);
 	if (rc)
 		goto out_put;
 
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		/* Userspace cannot learn the IOVA: take the mapping back */
-		unsigned long unmapped;
-
-		iopt_unmap(&ioasid->iopt, cmd->iova,
-			   cmd->iova + cmd->length - 1, &unmapped);
-	}
+	if (rc)
+		/* Userspace cannot learn the IOVA: take this mapping back */
+		iopt_unmap_seq(&ioasid->iopt, cmd->iova,
+			       cmd->iova + cmd->length - 1, seq);
 out_put:
 	iofd_put_object(&ioasid->obj);
 	return rc;
@@ -384,7 +405,7 @@ static int iofd_batch_one(struct iofd_ctx *ictx, struct xarray *touched,
 		/* The batch syncs all its maps at its end */
 		return iofd_ioasid_do_map(ioasid, op->flags, op->user_va,
 					  op->length, &op->iova, prot,
-					  IOPT_MAP_NOSYNC);
+					  IOPT_MAP_NOSYNC, NULL);
 	case IOASID_BATCH_UNMAP:
 		if (op->flags & ~IOASID_UNMAP_ALL)
 			return -EOPNOTSUPP;

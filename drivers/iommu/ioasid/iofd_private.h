@@ -72,15 +72,18 @@ enum iofd_object_type {
 /*
  * struct iofd_object - the header of every object that has an ID
  *
- * @users counts references: one for the ID table while the object is
- * published, one per call that looked it up, one per object that depends
- * on it (an attached group holds its IOASID). DESTROY removes the object
- * only when the table holds the sole reference, so an object never dies
- * under a user; the check and the removal happen under the xa_lock that
- * lookups take too.
+ * Two kinds of reference keep an object alive. @users counts the long
+ * ones: one for the ID table while the object is published, one per
+ * object that depends on it (an attached group holds its IOASID); DESTROY
+ * refuses with EBUSY while there is any but the table's. @shortterm_users
+ * counts the calls that looked it up and are using it now: DESTROY takes
+ * the object out of the table (so no new call finds it) and waits for
+ * them to finish, rather than failing because another thread happened to
+ * be in a MAP.
  */
 struct iofd_object {
 	refcount_t users;
+	atomic_t shortterm_users;
 	enum iofd_object_type type;
 	u32 id;
 };
@@ -100,7 +103,15 @@ struct iofd_object *iofd_get_object(struct iofd_ctx *ictx, u32 id,
 				    enum iofd_object_type type);
 int iofd_object_destroy_user(struct iofd_ctx *ictx, u32 id);
 
-static inline void iofd_put_object(struct iofd_object *obj)
+void iofd_put_object(struct iofd_object *obj);
+
+/* Make a looked-up object's reference a long one (see struct iofd_object) */
+static inline void iofd_object_hold(struct iofd_object *obj)
+{
+	refcount_inc(&obj->users);
+}
+
+static inline void iofd_object_unhold(struct iofd_object *obj)
 {
 	/* The ID table holds a reference until the object is destroyed */
 	refcount_dec(&obj->users);

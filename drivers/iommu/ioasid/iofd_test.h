@@ -38,6 +38,9 @@
  * @IOASID_TEST_OP_ASYNC_HOLD: hold back, or let go, the completion of
  *	the fd's IOASID_UNMAP_ASYNC calls, so that a test can see the state
  *	between the call and the flush, and several calls share one flush
+ * @IOASID_TEST_OP_BUSY: look object &ioasid_test_cmd.id up and keep using
+ *	it, as a long call would, until a signal comes (EINTR) or a minute
+ *	passes (ETIMEDOUT)
  */
 enum ioasid_test_op {
 	IOASID_TEST_OP_MOCK_DEVICE = 1,
@@ -51,6 +54,7 @@ enum ioasid_test_op {
 	IOASID_TEST_OP_MEMLOCK,
 	IOASID_TEST_OP_INJECT_FAULTS,
 	IOASID_TEST_OP_ASYNC_HOLD,
+	IOASID_TEST_OP_BUSY,
 };
 
 /* The mock IOMMUs: their apertures differ, so do their reserved windows */
@@ -131,7 +135,8 @@ enum {
  * @memlock: for IOASID_TEST_OP_MEMLOCK
  * @memlock.flags: IOASID_TEST_MEMLOCK_SET to set the limit to @memlock.pages
  * @memlock.__reserved: must be 0
- * @memlock.pages: the limit in pages; 0 restores RLIMIT_MEMLOCK
+ * @memlock.pages: the limit in pages; 0 restores RLIMIT_MEMLOCK. Above the
+ *	caller's RLIMIT_MEMLOCK only with CAP_IPC_LOCK, else EPERM
  * @memlock.out_locked: pages the caller's user has locked (locked_vm)
  * @inject: for IOASID_TEST_OP_INJECT_FAULTS
  * @inject.iova: the IOVA of the first fault; each next one is a page on

@@ -46,6 +46,9 @@
 #include "iofd_test.h"
 #endif
 
+/* DESTROY waits here for the calls that use the object to finish */
+static DECLARE_WAIT_QUEUE_HEAD(iofd_destroy_wait);
+
 struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
 				       enum iofd_object_type type)
 {
@@ -101,12 +104,25 @@ struct iofd_object *iofd_get_object(struct iofd_ctx *ictx, u32 id,
 	struct iofd_object *obj;
 
 	xa_lock(&ictx->objects);
+	/* Reserved and dying objects are zero entries: NULL here */
 	obj = xa_load(&ictx->objects, id);
-	if (!obj || (type != IOFD_OBJ_ANY && obj->type != type) ||
-	    !refcount_inc_not_zero(&obj->users))
+	if (!obj || (type != IOFD_OBJ_ANY && obj->type != type))
 		obj = ERR_PTR(-ENOENT);
+	else
+		atomic_inc(&obj->shortterm_users);
 	xa_unlock(&ictx->objects);
 	return obj;
+}
+
+/**
+ * iofd_put_object - drop the reference iofd_get_object() took
+ * @obj: the object
+ */
+void iofd_put_object(struct iofd_object *obj)
+{
+	if (atomic_dec_and_test(&obj->shortterm_users) &&
+	    wq_has_sleeper(&iofd_destroy_wait))
+		wake_up_all(&iofd_destroy_wait);
 }
 
 static void iofd_object_destroy(struct iofd_object *obj)
@@ -149,13 +165,16 @@ static bool iofd_object_remove(struct iofd_ctx *ictx, struct iofd_object *obj)
  * @ictx: the context
  * @id: the object's ID
  *
- * Return: 0, -ENOENT if there is no such object, -EBUSY if something else
- * holds a reference on it.
+ * Calls that are using the object are waited for: it leaves the table
+ * first, so that no new one finds it.
+ *
+ * Return: 0, -ENOENT if there is no such object, -EBUSY if another object
+ * depends on it, -EINTR if a signal came while waiting.
  */
 int iofd_object_destroy_user(struct iofd_ctx *ictx, u32 id)
 {
 	struct iofd_object *obj;
-	bool removed;
+	int rc = 0;
 
 	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, id);
@@ -163,10 +182,27 @@ int iofd_object_destroy_user(struct iofd_ctx *ictx, u32 id)
 		xa_unlock(&ictx->objects);
 		return -ENOENT;
 	}
-	removed = iofd_object_remove(ictx, obj);
-	xa_unlock(&ictx->objects);
-	if (!removed)
+	if (refcount_read(&obj->users) != 1) {
+		xa_unlock(&ictx->objects);
 		return -EBUSY;
+	}
+	/* Replacing an entry allocates nothing */
+	__xa_store(&ictx->objects, id, XA_ZERO_ENTRY, GFP_ATOMIC);
+	xa_unlock(&ictx->objects);
+
+	if (wait_event_interruptible(iofd_destroy_wait,
+				     !atomic_read(&obj->shortterm_users)))
+		rc = -EINTR;
+
+	xa_lock(&ictx->objects);
+	/* A call that was using it may have made something depend on it */
+	if (!rc && !iofd_object_remove(ictx, obj))
+		rc = -EBUSY;
+	if (rc)
+		__xa_store(&ictx->objects, id, obj, GFP_ATOMIC);
+	xa_unlock(&ictx->objects);
+	if (rc)
+		return rc;
 	iofd_object_destroy(obj);
 	return 0;
 }

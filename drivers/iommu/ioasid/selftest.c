@@ -28,16 +28,20 @@
  * DMA it cannot translate the way IOMMU drivers do: report_iommu_fault()
  * with interrupts off, as from a fault interrupt.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/platform_device.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <uapi/linux/ioasid_fd.h>
 
+#include "../iommu-priv.h"
 #include "iofd_private.h"
 #include "iofd_test.h"
 
@@ -353,6 +357,23 @@ static struct iofd_mock_device *iofd_get_mock(struct iofd_ctx *ictx, u32 id)
 	return container_of(obj, struct iofd_mock_device, obj);
 }
 
+/*
+ * Give back a mock device the IOMMU core did not take (its probe failed,
+ * or it was never added): what iommu_fwspec_init() allocated is then
+ * ours to free, as the core frees it only when it releases a device it
+ * probed.
+ */
+static void mock_pdev_destroy(struct platform_device *pdev, bool added)
+{
+	if (added)
+		platform_device_del(pdev);
+	mutex_lock(&iommu_probe_device_lock);
+	if (pdev->dev.iommu && !pdev->dev.iommu_group)
+		dev_iommu_free(&pdev->dev);
+	mutex_unlock(&iommu_probe_device_lock);
+	platform_device_put(pdev);
+}
+
 static struct platform_device *mock_pdev_create(struct mock_iommu *iommu)
 {
 	struct platform_device *pdev;
@@ -367,21 +388,21 @@ static struct platform_device *mock_pdev_create(struct mock_iommu *iommu)
 	rc = iommu_fwspec_init(&pdev->dev, &iommu->fwnode);
 	mutex_unlock(&iommu_probe_device_lock);
 	if (rc)
-		goto err_put;
+		goto err_destroy;
 	rc = platform_device_add(pdev);
 	if (rc)
-		goto err_put;
+		goto err_destroy;
 	/* The IOMMU core probes it from the platform bus notifier */
 	group = iommu_group_get(&pdev->dev);
 	if (!group) {
-		platform_device_unregister(pdev);
+		mock_pdev_destroy(pdev, true);
 		return ERR_PTR(-ENODEV);
 	}
 	iommu_group_put(group);
 	return pdev;
 
-err_put:
-	platform_device_put(pdev);
+err_destroy:
+	mock_pdev_destroy(pdev, false);
 	return ERR_PTR(rc);
 }
 
@@ -674,6 +695,14 @@ static int iofd_test_memlock(struct iofd_ucmd *ucmd,
 	if (cmd->memlock.flags & ~IOASID_TEST_MEMLOCK_SET ||
 	    cmd->memlock.__reserved)
 		return -EOPNOTSUPP;
+	/*
+	 * Lower is for anyone; above what the caller could pin anyway only
+	 * for who may lock memory without limit.
+	 */
+	if ((cmd->memlock.flags & IOASID_TEST_MEMLOCK_SET) &&
+	    cmd->memlock.pages > rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT &&
+	    !capable(CAP_IPC_LOCK))
+		return -EPERM;
 	if (cmd->memlock.flags & IOASID_TEST_MEMLOCK_SET)
 		WRITE_ONCE(ucmd->ictx->test_memlock_pages, cmd->memlock.pages);
 	cmd->memlock.out_locked = atomic_long_read(&current_user()->locked_vm);
@@ -769,6 +798,20 @@ static int iofd_test_async_hold(struct iofd_ucmd *ucmd,
 	return 0;
 }
 
+/* A long call on an object, for the tests of what waits for one */
+static int iofd_test_busy(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
+{
+	struct iofd_object *obj;
+	unsigned long left;
+
+	obj = iofd_get_object(ucmd->ictx, cmd->id, IOFD_OBJ_ANY);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	left = msleep_interruptible(60 * MSEC_PER_SEC);
+	iofd_put_object(obj);
+	return left ? -EINTR : -ETIMEDOUT;
+}
+
 int iofd_test(struct iofd_ucmd *ucmd)
 {
 	struct ioasid_test_cmd *cmd = ucmd->cmd;
@@ -814,6 +857,8 @@ int iofd_test(struct iofd_ucmd *ucmd)
 		return iofd_test_inject_faults(ucmd, cmd);
 	case IOASID_TEST_OP_ASYNC_HOLD:
 		return iofd_test_async_hold(ucmd, cmd);
+	case IOASID_TEST_OP_BUSY:
+		return iofd_test_busy(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
