@@ -8,21 +8,33 @@
 
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ioasid-fd
 KSRC ?= $(CACHE)/linux-source-6.12
+# DEBUG=1 (or "make check-debug"): the debug kernel, scripts/debug.config
+# on top of the normal one's fragments, built and run beside it
+ifneq ($(filter check-debug,$(MAKECMDGOALS)),)
+override DEBUG := 1
+endif
+ifeq ($(DEBUG),1)
+KOBJ ?= $(CACHE)/build-debug
+OUT ?= $(CACHE)/out-debug
+endif
 KOBJ ?= $(CACHE)/build
 OUT ?= $(CACHE)/out
-export CACHE KSRC KOBJ OUT
+export CACHE KSRC KOBJ OUT DEBUG
 
 # The newest Debian 6.12 generic headers; KDIR=$(KOBJ) builds against ours
 KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
-.PHONY: help deps kernel selftests check run shell modules lint clean
+.PHONY: help deps kernel selftests check check-debug run shell bench modules lint clean
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
 	@echo "make check      build the kernel and selftests, run them in the guest"
 	@echo "                T='prog ...' ARGS='-r fixture.variant.test' PROFILES='...'"
+	@echo "make check-debug the same on the debug kernel (KASAN, kmemleak, UBSAN,"
+	@echo "                lockdep); DEBUG=1 does that for any target"
 	@echo "make shell      a shell in the guest"
+	@echo "make bench      compare type1, iommufd and /dev/ioasid (one boot)"
 	@echo "make deps       install the Debian packages the rig needs"
 	@echo "make kernel     build the prototype kernel in $(KOBJ)"
 	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
@@ -40,11 +52,17 @@ selftests: kernel
 check:
 	scripts/check.sh
 
+check-debug: check
+
 run: selftests
 	scripts/vm.sh run
 
 shell: selftests
 	scripts/vm.sh shell
+
+# One boot; results in $(CACHE)/bench/<date>/ (see README.md, Benchmark)
+bench: selftests
+	scripts/bench.sh
 
 modules: deps
 	@test -n "$(KDIR)" || { echo "no linux-headers-6.12.*-amd64: make deps"; exit 1; }

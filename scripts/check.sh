@@ -7,12 +7,16 @@
 # exits non-zero on any failure.
 #
 # PROFILES selects boot profiles (default: all of them); T and ARGS
-# select tests (see scripts/vm.sh).
+# select tests (see scripts/vm.sh). DEBUG=1 does all of it with the debug
+# kernel (scripts/debug.config), in $CACHE/build-debug and out-debug.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
 PROFILES=${PROFILES:-default nointremap noiommu lockdown}
 declare -a TIMES
+
+[ -z "$DEBUG" ] ||
+	echo "### debug kernel: KASAN, kmemleak, UBSAN, lockdep; in $KOBJ and $OUT"
 
 phase()
 {

@@ -6,6 +6,13 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-fd}
 KTARBALL=${KTARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KSRC=${KSRC:-$CACHE/linux-source-6.12}
+# DEBUG=1: the debug kernel (scripts/debug.config on top of the normal
+# fragments), built and run beside the normal one, from the same $KSRC
+[ "${DEBUG:-}" = 1 ] || DEBUG=
+if [ -n "$DEBUG" ]; then
+	KOBJ=${KOBJ:-$CACHE/build-debug}
+	OUT=${OUT:-$CACHE/out-debug}
+fi
 KOBJ=${KOBJ:-$CACHE/build}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 # Test binaries, initramfs and logs of the last run

@@ -3,7 +3,11 @@
 #
 # Build the prototype kernel (or with "prepare", only set up $KSRC): Debian's linux-source-6.12 with our files
 # and patches/ on top, configured from tinyconfig + kvm_guest.config +
-# scripts/rig.config + tools/testing/selftests/ioasid_fd/config.
+# scripts/rig.config + tools/testing/selftests/ioasid_fd/config, and with
+# DEBUG=1 scripts/debug.config last, into its own $KOBJ (see env.sh).
+#
+# KSRC_READY=1 leaves $KSRC alone (no unpacking, linking or patching):
+# for a second build that shares a tree another build keeps prepared.
 #
 # Every step is idempotent and leaves mtimes alone when nothing changed,
 # so a second run costs only make's dependency walk and touching one of
@@ -106,10 +110,16 @@ FRAGMENTS=(
 	"$TOP/scripts/rig.config"
 	"$TOP/tools/testing/selftests/ioasid_fd/config"
 )
+# The fragments whose every option must survive into .config
+CHECKED=("$TOP/scripts/rig.config" "$TOP/tools/testing/selftests/ioasid_fd/config")
+if [ -n "$DEBUG" ]; then
+	FRAGMENTS+=("$TOP/scripts/debug.config")
+	CHECKED+=("$TOP/scripts/debug.config")
+fi
 
 configure()
 {
-	local stamp want got opt line
+	local stamp got opt line
 
 	stamp=$(cat "${FRAGMENTS[@]}" "$STATE"/applied/*.patch 2>/dev/null |
 		sha256sum | cut -d' ' -f1)
@@ -128,15 +138,25 @@ configure()
 	# kvm_guest.config asks for other architectures' options: only ours
 	# are checked.
 	got=0
-	for f in "$TOP/scripts/rig.config" "$TOP/tools/testing/selftests/ioasid_fd/config"; do
+	for f in "${CHECKED[@]}"; do
 		while read -r line; do
-			case $line in CONFIG_*=*) ;; *) continue ;; esac
-			opt=${line%%=*}
-			want=${line#*=}
-			if ! grep -qx "$opt=$want" "$KOBJ/.config"; then
-				echo "kernel: $opt=$want was not kept (see 'make menuconfig')" >&2
-				got=1
-			fi
+			case $line in
+			CONFIG_*=*)
+				grep -qxF "$line" "$KOBJ/.config" && continue
+				;;
+			"# CONFIG_"*" is not set")
+				# Only the debug fragment's: the sanitizers
+				# depend on what it turns off.
+				[ "$f" = "$TOP/scripts/debug.config" ] || continue
+				opt=${line#\# }
+				grep -q "^${opt%% *}=" "$KOBJ/.config" || continue
+				;;
+			*)
+				continue
+				;;
+			esac
+			echo "kernel: $line was not kept (see 'make menuconfig')" >&2
+			got=1
 		done < "$f"
 	done
 	[ $got -eq 0 ] || die "configuration incomplete"
@@ -150,9 +170,11 @@ build()
 	make -s -C "$KSRC" O="$KOBJ" headers
 }
 
-unpack
-link_files
-apply_patches
+if [ "${KSRC_READY:-}" != 1 ]; then
+	unpack
+	link_files
+	apply_patches
+fi
 [ "${1:-}" = prepare ] && exit 0
 configure
 build

@@ -12,11 +12,21 @@
 # Profiles are the ways the tests need the guest booted; see profile().
 # Environment: T (test programs to run, default all), ARGS (passed to
 # each), RIG_TIMEOUT (whole boot, seconds), RIG_TEST_TIMEOUT (per program).
+# For scripts/bench.sh: RIG_RUN (the program run mode runs), RIG_MEM (guest
+# RAM, default 2G), RIG_QEMU_ARGS (more QEMU options, split at spaces);
+# the "bench" profile is "default" with its logs in run-bench.
+#
+# DEBUG=1 boots the debug kernel (see scripts/debug.config) with
+# panic_on_warn=1; in check mode the guest then scans for leaks after the
+# tests and the summary counts each leak it reports.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 MODE=${1:-check}
 PROFILE=${2:-default}
+if [ -n "$DEBUG" ]; then
+	RIG_TIMEOUT=${RIG_TIMEOUT:-3600}
+fi
 RIG_TIMEOUT=${RIG_TIMEOUT:-1500}
 RIG_TEST_TIMEOUT=${RIG_TEST_TIMEOUT:-900}
 BZIMAGE=$KOBJ/arch/x86/boot/bzImage
@@ -40,7 +50,7 @@ PROFILES_ALL="default nointremap noiommu lockdown"
 profile()
 {
 	case $1 in
-	default)
+	default|bench)
 		IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
 		KPARAMS="intel_iommu=on"
 		;;
@@ -105,10 +115,11 @@ profile "$PROFILE"
 	echo "RIG_ARGS='${ARGS:-}'"
 	echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
 	echo "RIG_RUN='${RIG_RUN:-/samples/ioasid-demo}'"
+	[ -z "$DEBUG" ] || echo "RIG_KMEMLEAK=1"
 } > "$RUN/rig.conf"
 initramfs
 
-QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G
+QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${RIG_MEM:-2G}"
 	-M q35,kernel-irqchip=split
 	${IOMMU[@]+"${IOMMU[@]}"}
 	-device edu
@@ -117,7 +128,13 @@ QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G
 	-device edu,bus=br0,addr=2
 	-kernel "$BZIMAGE" -initrd "$RUN/initramfs.cpio"
 	-nodefaults -display none -no-reboot)
+if [ -n "${RIG_QEMU_ARGS:-}" ]; then
+	read -ra EXTRA <<< "$RIG_QEMU_ARGS"
+	QEMU+=("${EXTRA[@]}")
+fi
 CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on $KPARAMS"
+# A WARN, a KASAN or a UBSAN report ends the boot where it happened
+[ -z "$DEBUG" ] || CMDLINE="$CMDLINE panic_on_warn=1"
 
 case $MODE in
 shell)
@@ -127,16 +144,18 @@ check|run)
 	# ttyS0: the kernel console, to a file; ttyS1: what the guest reports
 	rm -f "$RUN/kernel.log"; : > "$RUN/kernel.log"
 	# QEMU's own complaints (the emulated VT-d reports each DMA fault
-	# the tests provoke) go to qemu.log
+	# the tests provoke) go to qemu.log. tap.log is written line by
+	# line, so that it shows where a guest that hangs has stopped.
 	timeout -k 10 "$RIG_TIMEOUT" "${QEMU[@]}" -append "$CMDLINE" \
 		-serial "file:$RUN/kernel.log" -serial stdio \
 		< /dev/null 2> "$RUN/qemu.log" |
-		tr -d '\r' | tee "$RUN/tap.log"
+		stdbuf -oL tr -d '\r' | tee "$RUN/tap.log"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 124 ] && echo "# rig: QEMU killed after ${RIG_TIMEOUT}s" |
 		tee -a "$RUN/tap.log"
 	[ "$MODE" = check ] || exit 0
-	awk -v profile="$PROFILE" -f "$TOP/scripts/tap-summary.awk" \
+	awk -v profile="$PROFILE" -v debug="$DEBUG" \
+		-f "$TOP/scripts/tap-summary.awk" \
 		"$RUN/tap.log" "$RUN/kernel.log" | tee "$RUN/summary"
 	exit "${PIPESTATUS[0]}"
 	;;
