@@ -123,6 +123,7 @@ QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${RIG_MEM:-2G}"
 	-M q35,kernel-irqchip=split
 	${IOMMU[@]+"${IOMMU[@]}"}
 	-device edu
+	-device edu,addr=10.0
 	-device pcie-pci-bridge,id=br0
 	-device edu,bus=br0,addr=1
 	-device edu,bus=br0,addr=2

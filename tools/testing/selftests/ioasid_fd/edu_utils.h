@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers for the tests that drive QEMU's "edu" device (1234:11e8)
- * through VFIO: finding the devices, binding drivers, the VFIO group and
- * device fds, two IOMMU backends (/dev/ioasid and VFIO type1) behind one
- * map/unmap interface, and the edu DMA engine.
+ * through VFIO: finding the devices, binding drivers, removing them from
+ * the bus and finding them again, the VFIO group and device fds, two
+ * IOMMU backends (/dev/ioasid and VFIO type1) behind one map/unmap
+ * interface, the edu DMA engine, and the DMAR faults in the kernel log.
  *
  * edu DMA: one transfer copies up to 4KiB between RAM (an IOVA) and a
  * buffer in the device at EDU_BUF, 100ms of virtual time after the
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +48,17 @@
 #define EDU_DMA_TO_RAM	0x02
 #define EDU_BUF		0x40000ULL
 #define EDU_DMA_LIMIT	0x10000000ULL	/* 28 address bits */
+
+/*
+ * The machine (scripts/vm.sh; rig.c checks it): four edus. find_edus()
+ * sorts them by address, so the two alone on the root bus (00:01.0 and
+ * 00:10.0, an IOMMU group each) come first, then the two behind the
+ * PCIe-to-PCI bridge, which share one group.
+ */
+#define NUM_EDUS	4
+#define EDU_ROOT_A	0
+#define EDU_ROOT_B	1
+#define EDU_BRIDGED	2	/* and EDU_BRIDGED + 1 */
 
 struct edu {
 	char bdf[NAME_MAX + 1];
@@ -88,7 +101,7 @@ static int edu_cmp(const void *a, const void *b)
 	return strcmp(((const struct edu *)a)->bdf, ((const struct edu *)b)->bdf);
 }
 
-/* The edu devices, sorted by address: the root-bus one comes first */
+/* The edu devices, sorted by address: the root-bus ones come first */
 static int find_edus(struct edu *edus, int max)
 {
 	struct dirent *de;
@@ -153,6 +166,45 @@ static int bind_driver(const char *bdf, const char *driver)
 		write_str("/sys/bus/pci/drivers_probe", bdf);
 	driver_of(bdf, cur, sizeof(cur));
 	return strcmp(cur, driver) ? -1 : 0;
+}
+
+/* @bdf is on the PCI bus (not removed) */
+static bool pci_present(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Remove @bdf from the PCI bus, as a hot-unplug does, in a child process:
+ * vfio-pci's remove waits until its user closed the device, so the write
+ * to sysfs blocks until then. The child first closes every fd it
+ * inherited, or its copy of the device fd would keep the device open
+ * forever. Returns the child's pid (it exits 0 once the device is gone)
+ * or -1; the caller reaps it with waitpid().
+ */
+static pid_t pci_remove_async(const char *bdf)
+{
+	char path[PATH_MAX];
+	long fd, max;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", bdf);
+	pid = fork();
+	if (pid)
+		return pid;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = 3; fd < (max > 0 ? max : 1024); fd++)
+		close(fd);
+	_exit(write_str(path, "1") ? 1 : 0);
+}
+
+/* Have the PCI core look for devices again: a removed one comes back */
+static int pci_rescan(void)
+{
+	return write_str("/sys/bus/pci/rescan", "1");
 }
 
 /* Open the VFIO group of @bdf (bound to vfio-pci) */
@@ -267,6 +319,28 @@ static int edu_detach(int dev_fd)
 	struct vfio_device_detach_ioasid detach = { .argsz = sizeof(detach) };
 
 	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOASID, &detach);
+}
+
+/*
+ * Have VFIO signal the eventfd @efd when the device is to be taken away
+ * (its removal waits for the user to close the device fd): the device's
+ * request interrupt, VFIO_PCI_REQ_IRQ_INDEX
+ */
+static int edu_set_req_eventfd(int dev_fd, int efd)
+{
+	/* The header, then one fd: 64-bit words keep it aligned */
+	uint64_t buf[(sizeof(struct vfio_irq_set) + sizeof(int32_t) + 7) / 8];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int32_t fd = efd;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + sizeof(fd);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	return ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, set);
 }
 
 /* Set the PCI bus master bit: without it the device's DMA goes nowhere */
@@ -458,13 +532,100 @@ static int edu_dma(struct edu_ctx *c, uint64_t iova, uint64_t off,
 }
 
 /*
+ * Wait up to @ms milliseconds for @fd to be readable (an event queue, an
+ * eventfd): what the tests wait on, never a sleep
+ */
+static bool wait_readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * The text of the next record of the /dev/kmsg file @fd, and in @usec
+ * its timestamp; NULL at the end of the log
+ */
+static const char *kmsg_next(int fd, char *rec, size_t size, uint64_t *usec)
+{
+	unsigned long long ts;
+	char *text;
+	ssize_t n;
+
+	do {
+		/* EPIPE: records were overwritten, the read moved past them */
+		n = read(fd, rec, size - 1);
+	} while (n < 0 && errno == EPIPE);
+	if (n <= 0)
+		return NULL;
+	rec[n] = 0;
+	/* "priority,sequence,timestamp,flags;text" */
+	text = strchr(rec, ';');
+	if (!text || sscanf(rec, "%*u,%*u,%llu", &ts) != 1)
+		return "";
+	*usec = ts;
+	return text + 1;
+}
+
+/*
+ * How many DMA-remapping fault interrupts the IOMMUs raised, from
+ * /proc/interrupts ("... DMAR-MSI ... dmar0"), or -1. Unlike the log,
+ * which dmar_fault() ratelimits (ten lines every five seconds, three a
+ * fault), this counts every fault the IOMMU reported.
+ */
+static int64_t dmar_fault_irqs(void)
+{
+	char line[1024];
+	int64_t total = -1;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save = NULL;
+		int64_t sum = 0;
+
+		if (!strstr(line, "DMAR-MSI"))
+			continue;
+		/* "IRQ:" then one count a CPU, then names */
+		tok = strtok_r(line, " \t\n", &save);
+		while ((tok = strtok_r(NULL, " \t\n", &save)) &&
+		       tok[0] >= '0' && tok[0] <= '9')
+			sum += strtoll(tok, NULL, 10);
+		total = (total < 0 ? 0 : total) + sum;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * Wait, up to 10 seconds, for a fault interrupt after @before: the IOMMU
+ * reports the fault after the device has moved on.
+ */
+static bool dmar_fault_seen(int64_t before)
+{
+	uint64_t deadline = now_ms() + 10000;
+
+	do {
+		if (dmar_fault_irqs() > before)
+			return true;
+		sched_yield();
+	} while (now_ms() < deadline);
+	return false;
+}
+
+/*
  * The kernel log from now on, for DMAR fault records: open /dev/kmsg at
- * its end, then kmsg_find() reads what came since.
+ * its end, then kmsg_find() reads what came since. The log is ratelimited
+ * (see dmar_fault_irqs()): only a test that runs before others make
+ * faults in the same boot can count on its fault being printed.
  */
 static int kmsg_open(void)
 {
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	int fd;
 
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	if (fd >= 0)
 		lseek(fd, 0, SEEK_END);
 	return fd;

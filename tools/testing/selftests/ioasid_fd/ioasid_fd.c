@@ -6,6 +6,8 @@
  */
 #include <linux/capability.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -728,6 +730,80 @@ TEST_F(ioasid, destroy_of_an_ioasid_in_use_is_ebusy)
 	test_pinned(self->buf, PAGE, 0);
 }
 
+struct busy_call {
+	int fd;
+	uint32_t id;
+	pid_t tid;
+	int rc;
+	int err;
+	bool destroy;
+};
+
+static void *busy_call_thread(void *arg)
+{
+	struct busy_call *call = arg;
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_BUSY,
+		.id = call->id,
+	};
+
+	call->tid = syscall(SYS_gettid);
+	if (call->destroy)
+		call->rc = _test_destroy(call->fd, call->id);
+	else
+		call->rc = ioctl(call->fd, IOASID_TEST, &cmd);
+	call->err = errno;
+	return NULL;
+}
+
+static void busy_call_wake(int sig)
+{
+}
+
+/*
+ * DESTROY while another call is using the object (a long MAP, say)
+ * waits for that call to end and then destroys it: it is not EBUSY, which
+ * only a dependent object (an attached device) causes.
+ */
+TEST_F(ioasid_fd, destroy_waits_for_the_calls_that_use_the_object)
+{
+	struct sigaction sa = { .sa_handler = busy_call_wake };
+	struct busy_call busy = {}, destroy = {};
+	pthread_t busy_thread, destroy_thread;
+	uint32_t ioasid;
+
+	/* No SA_RESTART: the busy call returns EINTR */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	test_alloc(&ioasid);
+	busy = (struct busy_call){ .fd = self->fd, .id = ioasid };
+	destroy = (struct busy_call){
+		.fd = self->fd, .id = ioasid, .destroy = true,
+	};
+
+	ASSERT_EQ(0, pthread_create(&busy_thread, NULL, busy_call_thread,
+				    &busy));
+	while (!__atomic_load_n(&busy.tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+	ASSERT_TRUE(wait_task_sleeping(getpid(), busy.tid));
+
+	ASSERT_EQ(0, pthread_create(&destroy_thread, NULL, busy_call_thread,
+				    &destroy));
+	while (!__atomic_load_n(&destroy.tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+	ASSERT_TRUE(wait_task_sleeping(getpid(), destroy.tid));
+	/* While it waits, the object is gone for everyone else */
+	test_err_destroy(ENOENT, ioasid);
+
+	ASSERT_EQ(0, pthread_kill(busy_thread, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(busy_thread, NULL));
+	ASSERT_EQ(0, pthread_join(destroy_thread, NULL));
+	EXPECT_EQ(-1, busy.rc);
+	EXPECT_EQ(EINTR, busy.err);
+	EXPECT_EQ(0, destroy.rc);
+	test_err_destroy(ENOENT, ioasid);
+}
+
 TEST_F(ioasid, huge_pages_map_with_huge_iommu_pages)
 {
 	struct ioasid_test_cmd stats;
@@ -910,6 +986,39 @@ TEST_F(ioasid, rlimit_memlock_binds_unless_cap_ipc_lock)
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(before, _test_locked(self->fd));
+}
+
+/*
+ * The test op's limit replaces RLIMIT_MEMLOCK for the fd: lowering it is
+ * for anyone, raising it past the caller's own limit would let any user
+ * of a test kernel pin without bound.
+ */
+TEST_F(ioasid_fd, only_cap_ipc_lock_raises_the_test_memlock_limit)
+{
+	struct rlimit rl = { .rlim_cur = 16 * PAGE, .rlim_max = 16 * PAGE };
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_NE(-1, pid);
+	if (!pid) {
+		int fd = open(IOASID_DEV, O_RDWR);
+
+		if (fd < 0 || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(1);
+		if (drop_cap_ipc_lock())
+			_exit(2);
+		if (_test_memlock_set(fd, 8))
+			_exit(3);
+		if (!_test_memlock_set(fd, 1 << 20) || errno != EPERM)
+			_exit(4);
+		if (_test_memlock_set(fd, 0))
+			_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /*

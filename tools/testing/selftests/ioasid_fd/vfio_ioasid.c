@@ -6,10 +6,11 @@
  * DMA that should not reach memory must leave memory unchanged and make
  * the IOMMU log a fault.
  *
- * The machine (see rig.c): edus[0] alone on the root bus, edus[1] and
- * edus[2] behind a PCIe-to-PCI bridge, in one IOMMU group. Which tests
- * run depends on how the guest was booted (scripts/vm.sh profiles): with
- * a VT-d, without interrupt remapping, without an IOMMU, locked down.
+ * The machine (see rig.c and edu_utils.h): edus[0] and edus[1] alone on
+ * the root bus, edus[2] and edus[3] behind a PCIe-to-PCI bridge, in one
+ * IOMMU group. Which tests run depends on how the guest was booted
+ * (scripts/vm.sh profiles): with a VT-d, without interrupt remapping,
+ * without an IOMMU, locked down.
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -57,12 +58,6 @@ static bool all_bytes(const void *p, size_t len, unsigned char val)
 	return true;
 }
 
-/* What an IOMMU fault on @iova logs: "fault addr 0x<page>" */
-static void fault_needle(char *buf, size_t size, uint64_t iova)
-{
-	snprintf(buf, size, "fault addr 0x%llx", (unsigned long long)iova);
-}
-
 /*
  * DMA through each backend, on the edu alone on the root bus. The same
  * tests run on VFIO type1 to show that they tell a working mapping from
@@ -97,7 +92,7 @@ FIXTURE_SETUP(edu_dma)
 	/* Both backends refuse a group without MSI isolation */
 	if (!have_isolated_msi())
 		SKIP(return, "needs an IOMMU with MSI isolation");
-	ASSERT_EQ(3, find_edus(self->edus, 4));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
 	self->a = alloc_buf();
@@ -142,22 +137,19 @@ TEST_F(edu_dma, dma_lands_in_the_buffer_mapped_at_the_iova)
 
 TEST_F(edu_dma, dma_after_unmap_does_not_reach_memory)
 {
-	char needle[64];
-	int kmsg;
+	int64_t faults;
 
 	fill(self->a, 1024, 5);
 	ASSERT_EQ(0, edu_dma(&self->c, IOVA_A, 0, 1024, false));
 	memset(self->a + PAGE, 0x33, 1024);
 	ASSERT_EQ(0, edu_unmap(&self->c, IOVA_A, BUF_SIZE));
 
-	kmsg = kmsg_open();
-	ASSERT_LE(0, kmsg);
+	faults = dmar_fault_irqs();
+	ASSERT_LE(0, faults);
 	/* The device still runs the transfer; the IOMMU stops it */
 	ASSERT_EQ(0, edu_dma(&self->c, IOVA_A + PAGE, 0, 1024, true));
 	EXPECT_TRUE(all_bytes(self->a + PAGE, 1024, 0x33));
-	fault_needle(needle, sizeof(needle), IOVA_A + PAGE);
-	EXPECT_TRUE(kmsg_find(kmsg, needle));
-	close(kmsg);
+	EXPECT_TRUE(dmar_fault_seen(faults));
 }
 
 /*
@@ -180,7 +172,7 @@ FIXTURE_SETUP(edu_ioasid)
 	self->a = NULL;
 	if (!have_isolated_msi())
 		SKIP(return, "needs an IOMMU with MSI isolation");
-	ASSERT_EQ(3, find_edus(self->edus, 4));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
 	self->a = alloc_buf();
@@ -404,10 +396,84 @@ TEST_F(edu_ioasid, attach_to_another_ioasid_moves_dma_to_its_table)
 	EXPECT_EQ(0, memcmp(self->a + 3 * PAGE, self->b, 1024));
 }
 
+/*
+ * 1024 separate 4K mappings made and removed by IOASID_BATCH, with the
+ * device checking what lands where: the batch's one sync and one flush
+ * are enough for real VT-d.
+ */
+#define BATCH_PAGES 1024UL
+#define BATCH_IOVA(i) (0x1000000UL + 2 * (i) * PAGE)
+
+static int edu_batch(int fd, uint32_t ioasid, char *big, bool map)
+{
+	struct ioasid_batch_op *ops;
+	struct ioasid_batch cmd = {
+		.size = sizeof(cmd),
+		.num_ops = BATCH_PAGES,
+		.op_size = sizeof(*ops),
+	};
+	unsigned long i;
+	int rc;
+
+	ops = calloc(BATCH_PAGES, sizeof(*ops));
+	if (!ops)
+		return -1;
+	for (i = 0; i != BATCH_PAGES; i++) {
+		ops[i].op = map ? IOASID_BATCH_MAP : IOASID_BATCH_UNMAP;
+		ops[i].flags = map ? IOASID_MAP_FIXED_IOVA | IOASID_MAP_READ |
+				     IOASID_MAP_WRITE : 0;
+		ops[i].ioasid = ioasid;
+		ops[i].user_va = map ? (uintptr_t)(big + i * PAGE) : 0;
+		ops[i].length = PAGE;
+		ops[i].iova = BATCH_IOVA(i);
+	}
+	cmd.ops = (uintptr_t)ops;
+	rc = ioctl(fd, IOASID_BATCH, &cmd);
+	if (!rc && cmd.out_done != BATCH_PAGES)
+		rc = -1;
+	free(ops);
+	return rc;
+}
+
+TEST_F(edu_ioasid, a_batch_maps_and_unmaps_1024_ranges_the_device_sees)
+{
+	static const unsigned long sample[] = { 0, 1, 2, 511, 1000, 1023 };
+	char *big;
+	unsigned long i;
+	int64_t faults;
+
+	big = mmap(NULL, BATCH_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	for (i = 0; i != BATCH_PAGES; i++)
+		memset(big + i * PAGE, i % 251, PAGE);
+	ASSERT_EQ(0, bind_open_attach(&self->c, self->edus[0].bdf));
+	ASSERT_EQ(0, edu_batch(self->c.ioasid_fd, self->c.ioasid, big, true));
+
+	/* Each sampled page, read by the device, lands in the next one */
+	for (i = 0; i != ARRAY_SIZE(sample); i++) {
+		unsigned long src = sample[i], dst = (src + 1) % BATCH_PAGES;
+
+		ASSERT_EQ(0, edu_dma(&self->c, BATCH_IOVA(src), 0, 1024,
+				     false));
+		ASSERT_EQ(0, edu_dma(&self->c, BATCH_IOVA(dst), 0, 1024, true));
+		EXPECT_TRUE(all_bytes(big + dst * PAGE, 1024, src % 251));
+		memset(big + dst * PAGE, dst % 251, 1024);
+	}
+
+	ASSERT_EQ(0, edu_batch(self->c.ioasid_fd, self->c.ioasid, big, false));
+	faults = dmar_fault_irqs();
+	ASSERT_LE(0, faults);
+	memset(big + 7 * PAGE, 0x66, 1024);
+	ASSERT_EQ(0, edu_dma(&self->c, BATCH_IOVA(7), 0, 1024, true));
+	EXPECT_TRUE(all_bytes(big + 7 * PAGE, 1024, 0x66));
+	EXPECT_TRUE(dmar_fault_seen(faults));
+	munmap(big, BATCH_PAGES * PAGE);
+}
+
 TEST_F(edu_ioasid, detach_blocks_dma)
 {
-	char needle[64];
-	int kmsg;
+	int64_t faults;
 
 	ASSERT_EQ(0, bind_open_attach(&self->c, self->edus[0].bdf));
 	ASSERT_EQ(0, ioasid_map(self->c.ioasid_fd, self->c.ioasid, self->a,
@@ -417,13 +483,11 @@ TEST_F(edu_ioasid, detach_blocks_dma)
 	memset(self->a + PAGE, 0x44, 1024);
 	ASSERT_EQ(0, edu_detach(self->c.dev_fd));
 
-	kmsg = kmsg_open();
-	ASSERT_LE(0, kmsg);
+	faults = dmar_fault_irqs();
+	ASSERT_LE(0, faults);
 	ASSERT_EQ(0, edu_dma(&self->c, IOVA_A + PAGE, 0, 1024, true));
 	EXPECT_TRUE(all_bytes(self->a + PAGE, 1024, 0x44));
-	fault_needle(needle, sizeof(needle), IOVA_A + PAGE);
-	EXPECT_TRUE(kmsg_find(kmsg, needle));
-	close(kmsg);
+	EXPECT_TRUE(dmar_fault_seen(faults));
 }
 
 TEST_F(edu_ioasid, map_of_a_device_bar_is_refused)
@@ -627,14 +691,15 @@ FIXTURE_SETUP(edu_group)
 	self->a = NULL;
 	if (!have_isolated_msi())
 		SKIP(return, "needs an IOMMU with MSI isolation");
-	ASSERT_EQ(3, find_edus(self->edus, 4));
-	for (i = 1; i != 3; i++)
-		ASSERT_EQ(0, bind_driver(self->edus[i].bdf, "vfio-pci"));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
+	for (i = 0; i != 2; i++)
+		ASSERT_EQ(0, bind_driver(self->edus[EDU_BRIDGED + i].bdf,
+					 "vfio-pci"));
 	self->pins = foll_pins();
 	self->a = alloc_buf();
 	ASSERT_NE(NULL, self->a);
 	/* One group fd and one ioasid fd, shared by both device contexts */
-	self->c[0].group_fd = open_vfio_group(self->edus[1].bdf);
+	self->c[0].group_fd = open_vfio_group(self->edus[EDU_BRIDGED].bdf);
 	ASSERT_LE(0, self->c[0].group_fd);
 	self->c[0].ioasid_fd = open(IOASID_DEV, O_RDWR);
 	ASSERT_LE(0, self->c[0].ioasid_fd);
@@ -650,8 +715,8 @@ FIXTURE_TEARDOWN(edu_group)
 	edu_close(&self->c[0]);
 	if (self->a)
 		EXPECT_EQ(self->pins, foll_pins());
-	if (self->edus[2].bdf[0])
-		bind_driver(self->edus[2].bdf, "vfio-pci");
+	if (self->edus[EDU_BRIDGED + 1].bdf[0])
+		bind_driver(self->edus[EDU_BRIDGED + 1].bdf, "vfio-pci");
 }
 
 TEST_F(edu_group, both_devices_dma_through_one_ioasid)
@@ -661,7 +726,8 @@ TEST_F(edu_group, both_devices_dma_through_one_ioasid)
 	ASSERT_EQ(0, edu_bind_ioasid(self->c[0].group_fd, self->c[0].ioasid_fd,
 				     NULL, 0));
 	for (i = 0; i != 2; i++) {
-		ASSERT_EQ(0, edu_open_device(&self->c[i], self->edus[i + 1].bdf));
+		ASSERT_EQ(0, edu_open_device(&self->c[i],
+					     self->edus[EDU_BRIDGED + i].bdf));
 		ASSERT_EQ(0, edu_attach(self->c[i].dev_fd, self->c[i].ioasid,
 					LABEL(i), NULL));
 	}
@@ -683,8 +749,10 @@ TEST_F(edu_group, attach_elsewhere_names_the_device_holding_the_group)
 
 	ASSERT_EQ(0, edu_bind_ioasid(self->c[0].group_fd, self->c[0].ioasid_fd,
 				     NULL, 0));
-	ASSERT_EQ(0, edu_open_device(&self->c[0], self->edus[1].bdf));
-	ASSERT_EQ(0, edu_open_device(&self->c[1], self->edus[2].bdf));
+	ASSERT_EQ(0, edu_open_device(&self->c[0],
+				     self->edus[EDU_BRIDGED].bdf));
+	ASSERT_EQ(0, edu_open_device(&self->c[1],
+				     self->edus[EDU_BRIDGED + 1].bdf));
 	ASSERT_EQ(0, edu_attach(self->c[0].dev_fd, self->c[0].ioasid,
 				LABEL(1), NULL));
 	ASSERT_EQ(0, ioctl(self->c[0].ioasid_fd, IOASID_ALLOC, &alloc));
@@ -692,7 +760,7 @@ TEST_F(edu_group, attach_elsewhere_names_the_device_holding_the_group)
 	EXPECT_ERRNO(EBUSY, edu_attach(self->c[1].dev_fd, alloc.out_ioasid,
 				       LABEL(2), &out));
 	EXPECT_EQ(LABEL(1), out.out_blocking_label);
-	EXPECT_STREQ(self->edus[1].bdf, out.out_blocking_dev);
+	EXPECT_STREQ(self->edus[EDU_BRIDGED].bdf, out.out_blocking_dev);
 	/* With the other device detached, the group is free to move */
 	ASSERT_EQ(0, edu_detach(self->c[0].dev_fd));
 	ASSERT_EQ(0, edu_attach(self->c[1].dev_fd, alloc.out_ioasid, LABEL(2),
@@ -704,18 +772,19 @@ TEST_F(edu_group, bind_refuses_a_group_a_kernel_driver_uses)
 	char culprit[64] = "";
 
 	/* uio_pci_generic does not manage its own DMA: a kernel DMA user */
-	if (bind_driver(self->edus[2].bdf, "uio_pci_generic"))
+	if (bind_driver(self->edus[EDU_BRIDGED + 1].bdf, "uio_pci_generic"))
 		SKIP(return, "uio_pci_generic does not bind to edu");
 	EXPECT_ERRNO(EBUSY, edu_bind_ioasid(self->c[0].group_fd,
 					    self->c[0].ioasid_fd, culprit,
 					    sizeof(culprit)));
-	EXPECT_STREQ(self->edus[2].bdf, culprit);
+	EXPECT_STREQ(self->edus[EDU_BRIDGED + 1].bdf, culprit);
 
 	/* Once the user has the group, the kernel driver cannot come back */
-	ASSERT_EQ(0, bind_driver(self->edus[2].bdf, "vfio-pci"));
+	ASSERT_EQ(0, bind_driver(self->edus[EDU_BRIDGED + 1].bdf, "vfio-pci"));
 	ASSERT_EQ(0, edu_bind_ioasid(self->c[0].group_fd, self->c[0].ioasid_fd,
 				     NULL, 0));
-	EXPECT_NE(0, bind_driver(self->edus[2].bdf, "uio_pci_generic"));
+	EXPECT_NE(0, bind_driver(self->edus[EDU_BRIDGED + 1].bdf,
+				 "uio_pci_generic"));
 }
 
 /*
@@ -749,7 +818,7 @@ FIXTURE_SETUP(edu_close)
 	self->a = NULL;
 	if (!have_isolated_msi())
 		SKIP(return, "needs an IOMMU with MSI isolation");
-	ASSERT_EQ(3, find_edus(self->edus, 4));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
 	self->a = alloc_buf();
@@ -852,7 +921,7 @@ FIXTURE_SETUP(edu_msi)
 	self->ioasid_fd = -1;
 	if (!have_iommu() || have_isolated_msi())
 		SKIP(return, "needs an IOMMU without interrupt remapping");
-	ASSERT_EQ(3, find_edus(self->edus, 4));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->group_fd = open_vfio_group(self->edus[0].bdf);
 	ASSERT_LE(0, self->group_fd);
@@ -918,7 +987,7 @@ FIXTURE_SETUP(noiommu)
 		SKIP(return, "needs vfio.enable_unsafe_noiommu_mode=1");
 	}
 	fclose(f);
-	ASSERT_EQ(3, find_edus(self->edus, 4));
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 }
 
