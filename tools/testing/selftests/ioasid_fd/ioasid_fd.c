@@ -5,7 +5,6 @@
  * I/O page tables kept for attached devices.
  */
 #include <linux/capability.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
@@ -875,14 +874,14 @@ TEST_F(ioasid, memlock_charge_is_released_on_close)
 static int64_t vm_pin_kb(void)
 {
 	char line[128];
-	int64_t kb = -1;
+	long long kb = -1;
 	FILE *f;
 
 	f = fopen("/proc/self/status", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %" SCNd64, &kb) == 1)
+		if (sscanf(line, "VmPin: %lld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
