@@ -347,6 +347,19 @@ struct iofd_mock_device {
 	struct iofd_device *idev;
 };
 
+/*
+ * The I/O page table a mock device uses now. Detach, replace and the
+ * freeing of domains all happen under ictx->lock, so the caller holds it
+ * for as long as it uses the domain, as a device's translation would be
+ * stable while it runs.
+ */
+static struct mock_domain *mock_domain_of(struct iofd_ctx *ictx,
+					  struct iofd_mock_device *mdev)
+{
+	lockdep_assert_held(&ictx->lock);
+	return to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+}
+
 static struct iofd_mock_device *iofd_get_mock(struct iofd_ctx *ictx, u32 id)
 {
 	struct iofd_object *obj;
@@ -581,11 +594,11 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 		goto out_free;
 	}
 
-	/* The tests do not race DMA with detach: no reference is needed */
-	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	mutex_lock(&ucmd->ictx->lock);
+	mock = mock_domain_of(ucmd->ictx, mdev);
 	if (!mock) {
 		rc = -ENXIO;
-		goto out_put;
+		goto out_unlock;
 	}
 	mutex_lock(&mock->lock);
 	while (done != length) {
@@ -619,11 +632,12 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 	if (rc)
 		mock_report_fault(mock, &mdev->pdev->dev, fault_iova, write,
 				  rc == -EPERM);
+out_unlock:
+	mutex_unlock(&ucmd->ictx->lock);
+	iofd_put_object(&mdev->obj);
 	if (!rc && !write &&
 	    copy_to_user(u64_to_user_ptr(cmd->dma.uptr), buf, length))
 		rc = -EFAULT;
-out_put:
-	iofd_put_object(&mdev->obj);
 out_free:
 	kvfree(buf);
 	return rc;
@@ -649,8 +663,10 @@ static int iofd_test_domain_stats(struct iofd_ucmd *ucmd,
 	mdev = iofd_get_mock(ucmd->ictx, cmd->id);
 	if (IS_ERR(mdev))
 		return PTR_ERR(mdev);
-	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	mutex_lock(&ucmd->ictx->lock);
+	mock = mock_domain_of(ucmd->ictx, mdev);
 	if (!mock) {
+		mutex_unlock(&ucmd->ictx->lock);
 		rc = -ENOENT;
 		goto out_put;
 	}
@@ -660,6 +676,7 @@ static int iofd_test_domain_stats(struct iofd_ucmd *ucmd,
 	cmd->domain_stats.out_late_unpins = mock_stat(&mock->late_unpins, reset);
 	cmd->domain_stats.out_huge_maps = mock_stat(&mock->huge_maps, reset);
 	cmd->domain_stats.out_map_syncs = mock_stat(&mock->map_syncs, reset);
+	mutex_unlock(&ucmd->ictx->lock);
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	iofd_put_object(&mdev->obj);
@@ -734,10 +751,11 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 	if (IS_ERR(mdev))
 		return PTR_ERR(mdev);
 	/* Attached or parked: a mock paging domain with our handler */
-	mock = to_mock_domain(iommu_get_domain_for_dev(&mdev->pdev->dev));
+	mutex_lock(&ucmd->ictx->lock);
+	mock = mock_domain_of(ucmd->ictx, mdev);
 	if (!mock) {
 		rc = -ENOENT;
-		goto out_put;
+		goto out_unlock;
 	}
 	while (done != cmd->inject.count) {
 		u32 batch = min(cmd->inject.count - done, 256U);
@@ -765,7 +783,8 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 		local_irq_restore(irqflags);
 		cond_resched();
 	}
-out_put:
+out_unlock:
+	mutex_unlock(&ucmd->ictx->lock);
 	iofd_put_object(&mdev->obj);
 	return rc;
 }
