@@ -6,7 +6,7 @@
  * isolated from each other and so share one IOMMU group. If this fails,
  * the rig is wrong, not the code under test.
  */
-#include "edu_utils.h"
+#include "boot_utils.h"
 
 FIXTURE(rig)
 {
@@ -39,27 +39,49 @@ TEST_F(rig, four_edu_devices_two_on_the_root_bus)
 	EXPECT_NE(0, self->edus[EDU_BRIDGED + 1].bus);
 }
 
-TEST_F(rig, root_bus_edu_devices_have_a_group_each)
+/* IOMMU groups: only a boot with an IOMMU has them */
+FIXTURE(rig_groups)
+{
+	struct edu edus[NUM_EDUS];
+};
+
+FIXTURE_SETUP(rig_groups)
+{
+	if (!have_iommu())
+		SKIP(return, "needs an IOMMU: there are no groups without one");
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
+}
+
+FIXTURE_TEARDOWN(rig_groups)
+{
+}
+
+TEST_F(rig_groups, root_bus_edu_devices_have_a_group_each)
 {
 	const struct edu *e = self->edus;
 
-	if (e[EDU_ROOT_A].group == -1)
-		SKIP(return, "no IOMMU in this boot");
-
+	EXPECT_NE(-1, e[EDU_ROOT_A].group);
 	EXPECT_NE(e[EDU_ROOT_A].group, e[EDU_ROOT_B].group);
 	EXPECT_NE(e[EDU_ROOT_A].group, e[EDU_BRIDGED].group);
 	EXPECT_NE(e[EDU_ROOT_B].group, e[EDU_BRIDGED].group);
 }
 
-TEST_F(rig, bridged_edu_devices_share_a_group)
+TEST_F(rig_groups, bridged_edu_devices_share_a_group)
 {
 	const struct edu *e = self->edus;
 
-	if (e[EDU_BRIDGED].group == -1)
-		SKIP(return, "no IOMMU in this boot");
-
+	EXPECT_NE(-1, e[EDU_BRIDGED].group);
 	EXPECT_EQ(e[EDU_BRIDGED].bus, e[EDU_BRIDGED + 1].bus);
 	EXPECT_EQ(e[EDU_BRIDGED].group, e[EDU_BRIDGED + 1].group);
 }
 
-TEST_HARNESS_MAIN
+static const struct boot_fixture boot_fixtures[] = {
+	{ "rig", BOOT_ANY },
+	{ "rig_groups", BOOT_IOMMU },
+};
+
+int main(int argc, char **argv)
+{
+	return boot_harness_run(argc, argv, boot_fixtures,
+				ARRAY_SIZE(boot_fixtures));
+}
