@@ -25,7 +25,7 @@ export CACHE KSRC KOBJ OUT DEBUG
 KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
-.PHONY: help deps kernel selftests check check-debug run shell bench modules lint clean
+.PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint clean
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
@@ -35,6 +35,7 @@ help:
 	@echo "                lockdep); DEBUG=1 does that for any target"
 	@echo "make shell      a shell in the guest"
 	@echo "make bench      compare type1, iommufd and /dev/ioasid (one boot)"
+	@echo "make profile    perf profiles of the slow ioasid bench cases (one boot)"
 	@echo "make deps       install the Debian packages the rig needs"
 	@echo "make kernel     build the prototype kernel in $(KOBJ)"
 	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
@@ -63,6 +64,10 @@ shell: selftests
 # One boot; results in $(CACHE)/bench/<date>/ (see README.md, Benchmark)
 bench: selftests
 	scripts/bench.sh
+
+# One boot; perf in the guest; reports in $(CACHE)/profile/<date>/
+profile: selftests
+	scripts/profile.sh
 
 modules: deps
 	@test -n "$(KDIR)" || { echo "no linux-headers-6.12.*-amd64: make deps"; exit 1; }

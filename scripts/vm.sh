@@ -15,6 +15,9 @@
 # For scripts/bench.sh: RIG_RUN (the program run mode runs), RIG_MEM (guest
 # RAM, default 2G), RIG_QEMU_ARGS (more QEMU options, split at spaces);
 # the "bench" profile is "default" with its logs in run-bench.
+# For scripts/profile.sh: RIG_INITRAMFS_EXTRA (a file of more lines for
+# gen_init_cpio's spec: files for this boot only); the "profile" profile
+# is "default" with its logs in run-profile.
 #
 # DEBUG=1 boots the debug kernel (see scripts/debug.config) with
 # panic_on_warn=1; in check mode the guest then scans for leaks after the
@@ -50,7 +53,7 @@ PROFILES_ALL="default nointremap noiommu lockdown"
 profile()
 {
 	case $1 in
-	default|bench)
+	default|bench|profile)
 		IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
 		KPARAMS="intel_iommu=on"
 		;;
@@ -92,6 +95,7 @@ initramfs()
 			[ -f "$f" ] && [ -x "$f" ] &&
 				echo "file /samples/$(basename "$f") $f 0755 0 0"
 		done
+		[ -z "${RIG_INITRAMFS_EXTRA:-}" ] || cat "$RIG_INITRAMFS_EXTRA"
 	} > "$spec"
 	"$KOBJ/usr/gen_init_cpio" "$spec" > "$RUN/initramfs.cpio"
 }

@@ -53,6 +53,7 @@
  *   ioasid-bench [-r REPS] [-s SIZES] [-b BACKINGS] [-C CASES]
  *                [-n ROUNDS] [-c CYCLES] [-l LEVELS] [-d SHALLOW]
  *                [-S SAMPLE] [BDF]
+ *   ioasid-bench -P CASE [-t SECONDS] [-p CTL,ACK] [-s SIZE] [BDF]
  *
  *   -r  repetitions of the "size" and "sep" cases (7)
  *   -s  buffer sizes of the "size" case (64M,1G)
@@ -63,6 +64,20 @@
  *   -l  fill levels (1K,10K,64K,256K,1M, where K is 1024)
  *   -d  levels above this only in the last fill (10K)
  *   -S  operations in a sample (1024)
+ *
+ * -P runs one operation of the ioasid peer again and again, for a
+ * profiler (scripts/profile.sh), instead of the benchmark:
+ *   frag-map     IOASID_MAP of a "frag" buffer of the first -s size
+ *   frag-floor   io_uring's registration of such a buffer, the floor
+ *   sep-map      1024 IOASID_MAPs of one 4KiB page each
+ *   sep-unmap    one IOASID_UNMAP over those 1024 mappings
+ *   batch-map    one IOASID_BATCH of 1024 single-page MAPs
+ *   batch-unmap  one IOASID_BATCH of 1024 single-page UNMAPs
+ *   -t  seconds the profiled operation takes in all (10)
+ *   -p  the control and ack fifos of "perf record -D -1 --control
+ *       fifo:CTL,ACK": the profiler is enabled around the profiled
+ *       operation only, not around what sets it up or undoes it
+ * and prints "T start end" (CLOCK_MONOTONIC ns) for each operation.
  *
  * Sizes and levels are comma-separated numbers with an optional K, M or
  * G (powers of 1024).
@@ -782,6 +797,27 @@ static void one_buffer(enum backing b, __u64 len, int reps)
 
 /* ---- case 2: 1024 separate mappings, one UNMAP --------------------------- */
 
+/* The batch of SEP_COUNT single-page MAPs or UNMAPs of the "sep" case */
+static void sep_ops(struct ioasid_batch_op *ops, __u32 op,
+		    const struct ctx *c, char *va)
+{
+	unsigned int k;
+
+	for (k = 0; k < SEP_COUNT; k++) {
+		ops[k] = (struct ioasid_batch_op){
+			.op = op,
+			.ioasid = c->ioasid,
+			.length = PAGE,
+			.iova = IOVA_MANY + k * PAGE,
+		};
+		if (op == IOASID_BATCH_MAP) {
+			ops[k].flags = IOASID_MAP_FIXED_IOVA | IOASID_MAP_READ |
+				       IOASID_MAP_WRITE;
+			ops[k].user_va = (uintptr_t)(va + k * PAGE);
+		}
+	}
+}
+
 static void separate(int reps)
 {
 	struct ioasid_batch_op *ops;
@@ -837,17 +873,7 @@ static void separate(int reps)
 				ctx_close(&c);
 				continue;
 			}
-			for (k = 0; k < SEP_COUNT; k++)
-				ops[k] = (struct ioasid_batch_op){
-					.op = IOASID_BATCH_MAP,
-					.flags = IOASID_MAP_FIXED_IOVA |
-						 IOASID_MAP_READ |
-						 IOASID_MAP_WRITE,
-					.ioasid = c.ioasid,
-					.user_va = (uintptr_t)(buf.va + k * PAGE),
-					.length = PAGE,
-					.iova = IOVA_MANY + k * PAGE,
-				};
+			sep_ops(ops, IOASID_BATCH_MAP, &c, buf.va);
 			m = mark_begin();
 			t0 = now_ns();
 			rc = ioasid_batch(&c, ops, SEP_COUNT);
@@ -861,13 +887,7 @@ static void separate(int reps)
 			}
 			record("sep", "ioasid-batch", rep, "map", t1 - t0,
 			       SEP_COUNT, SEP_COUNT, 1, m);
-			for (k = 0; k < SEP_COUNT; k++)
-				ops[k] = (struct ioasid_batch_op){
-					.op = IOASID_BATCH_UNMAP,
-					.ioasid = c.ioasid,
-					.length = PAGE,
-					.iova = IOVA_MANY + k * PAGE,
-				};
+			sep_ops(ops, IOASID_BATCH_UNMAP, &c, buf.va);
 			m = mark_begin();
 			t0 = now_ns();
 			rc = ioasid_batch(&c, ops, SEP_COUNT);
@@ -1064,6 +1084,214 @@ static void scale(const __u64 *levels, int nlevels, __u64 shallow,
 	buf_free(&pool);
 }
 
+/* ---- profiling: one case in a loop -------------------------------------- */
+
+/*
+ * -P CASE: one operation, again and again until it has taken -t seconds
+ * in all, for a profiler to see where the time goes. With -p CTL,ACK,
+ * the fifos of "perf record -D -1 --control fifo:CTL,ACK", the profiler
+ * is enabled around each profiled operation only: the setup, and the
+ * operation that undoes it before the next round, stay out.
+ */
+enum prof_case {
+	P_FRAG_MAP,		/* IOASID_MAP of a "frag" buffer (-s) */
+	P_FRAG_FLOOR,		/* io_uring registration of the same */
+	P_SEP_MAP,		/* SEP_COUNT IOASID_MAPs of a page each */
+	P_SEP_UNMAP,		/* one IOASID_UNMAP over them */
+	P_BATCH_MAP,		/* one IOASID_BATCH of SEP_COUNT MAPs */
+	P_BATCH_UNMAP,		/* one IOASID_BATCH of SEP_COUNT UNMAPs */
+	NR_PROF_CASES
+};
+
+static const char * const prof_names[] = {
+	[P_FRAG_MAP] = "frag-map",
+	[P_FRAG_FLOOR] = "frag-floor",
+	[P_SEP_MAP] = "sep-map",
+	[P_SEP_UNMAP] = "sep-unmap",
+	[P_BATCH_MAP] = "batch-map",
+	[P_BATCH_UNMAP] = "batch-unmap",
+};
+
+static int prof_ctl = -1, prof_ack = -1;
+
+/* "enable" or "disable" the profiler; returns once it has done it */
+static void prof_cmd(const char *cmd)
+{
+	char ack[16];
+
+	if (prof_ctl < 0)
+		return;
+	if (write(prof_ctl, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) ||
+	    read(prof_ack, ack, sizeof(ack)) <= 0)
+		die("perf control fifo");
+}
+
+static void prof_open(const char *arg)
+{
+	char ctl[PATH_MAX];
+	const char *comma = strchr(arg, ',');
+
+	if (!comma || comma - arg >= PATH_MAX) {
+		errno = EINVAL;
+		die("-p CTL,ACK");
+	}
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - arg), arg);
+	prof_ctl = open(ctl, O_WRONLY);
+	prof_ack = open(comma + 1, O_RDONLY);
+	if (prof_ctl < 0 || prof_ack < 0)
+		die("-p CTL,ACK");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Map the SEP_COUNT pages one IOASID_MAP each */
+static int sep_map_each(struct ctx *c, char *va)
+{
+	unsigned int k;
+
+	for (k = 0; k < SEP_COUNT; k++)
+		if (ioasid_map(c, va + k * PAGE, PAGE, IOVA_MANY + k * PAGE))
+			return -1;
+	return 0;
+}
+
+/* One round of @pc; returns the profiled operation's ns, 0 on failure */
+static __u64 prof_round(enum prof_case pc, struct ctx *c, struct buf *buf,
+			struct ioasid_batch_op *ops)
+{
+	const __u64 sep_len = SEP_COUNT * PAGE;
+	int rc = 0, undo = 0;
+	__u64 t0, t1;
+
+	/* What has to be there before the profiled operation */
+	if (pc == P_SEP_UNMAP)
+		rc = sep_map_each(c, buf->va);
+	if (pc == P_BATCH_UNMAP) {
+		sep_ops(ops, IOASID_BATCH_MAP, c, buf->va);
+		rc = ioasid_batch(c, ops, SEP_COUNT);
+	}
+	if (pc == P_BATCH_MAP || pc == P_BATCH_UNMAP)
+		sep_ops(ops, pc == P_BATCH_MAP ? IOASID_BATCH_MAP :
+			IOASID_BATCH_UNMAP, c, buf->va);
+	if (rc)
+		die("profile: setting the round up");
+
+	prof_cmd("enable\n");
+	t0 = now_ns();
+	switch (pc) {
+	case P_FRAG_MAP:
+		rc = ioasid_map(c, buf->va, buf->len, IOVA_BUF);
+		break;
+	case P_FRAG_FLOOR:
+		rc = uring_register(buf);
+		if (rc) {
+			errno = -rc;
+			rc = -1;
+		}
+		break;
+	case P_SEP_MAP:
+		rc = sep_map_each(c, buf->va);
+		break;
+	case P_SEP_UNMAP:
+		rc = ioasid_unmap(c, IOVA_MANY, sep_len);
+		break;
+	case P_BATCH_MAP:
+	case P_BATCH_UNMAP:
+		rc = ioasid_batch(c, ops, SEP_COUNT);
+		break;
+	default:
+		break;
+	}
+	t1 = now_ns();
+	prof_cmd("disable\n");
+	if (rc)
+		die(prof_names[pc]);
+	/* For the profiler: the samples to keep, in CLOCK_MONOTONIC */
+	printf("T %llu %llu\n", (unsigned long long)t0,
+	       (unsigned long long)t1);
+
+	/* Undo it for the next round */
+	switch (pc) {
+	case P_FRAG_MAP:
+		undo = ioasid_unmap(c, IOVA_BUF, buf->len);
+		break;
+	case P_FRAG_FLOOR:
+		undo = io_uring_unregister_buffers(&ring);
+		break;
+	case P_SEP_MAP:
+	case P_BATCH_MAP:
+		undo = ioasid_unmap(c, IOVA_MANY, sep_len);
+		break;
+	default:
+		break;
+	}
+	if (undo)
+		die("profile: undoing the round");
+	return t1 - t0;
+}
+
+static void prof_run(const char *name, __u64 len, double secs)
+{
+	enum prof_case pc = NR_PROF_CASES;
+	struct ioasid_batch_op *ops;
+	__u64 busy = 0, *ns = NULL;
+	size_t n = 0, max = 0, i;
+	struct buf buf;
+	struct ctx c;
+
+	ctx_init(&c);
+	for (i = 0; i < ARRAY_SIZE(prof_names); i++)
+		if (!strcmp(name, prof_names[i]))
+			pc = i;
+	if (pc == NR_PROF_CASES) {
+		errno = EINVAL;
+		die(name);
+	}
+	if (pc == P_FRAG_FLOOR && !have_ring) {
+		printf("# ioasid-bench: no io_uring, no floor\n");
+		exit(1);
+	}
+	if (pc != P_FRAG_FLOOR && peer_open(PEER_IOASID, &c))
+		exit(1);
+	ops = calloc(SEP_COUNT, sizeof(*ops));
+	if (!ops)
+		die("profile: ops");
+	if (pc == P_FRAG_MAP || pc == P_FRAG_FLOOR) {
+		if (buf_alloc(&buf, B_FRAG, len))
+			die("profile: frag buffer");
+	} else if (buf_alloc(&buf, B_4K, SEP_COUNT * PAGE)) {
+		die("profile: buffer");
+	}
+
+	while (busy < secs * 1e9) {
+		if (n == max) {
+			max = max ? 2 * max : 64;
+			ns = realloc(ns, max * sizeof(*ns));
+			if (!ns)
+				die("profile: times");
+		}
+		ns[n] = prof_round(pc, &c, &buf, ops);
+		busy += ns[n++];
+	}
+	qsort(ns, n, sizeof(*ns), cmp_u64);
+	printf("# profile %s: %zu rounds, %.1f s profiled; ", name, n,
+	       busy / 1e9);
+	printf("one operation: median %llu us, min %llu us, max %llu us\n",
+	       (unsigned long long)ns[n / 2] / 1000,
+	       (unsigned long long)ns[0] / 1000,
+	       (unsigned long long)ns[n - 1] / 1000);
+	free(ns);
+	free(ops);
+	buf_free(&buf);
+	if (pc != P_FRAG_FLOOR)
+		ctx_close(&c);
+}
+
 /* ---- setup -------------------------------------------------------------- */
 
 static __u64 parse_size(const char *s, char **end)
@@ -1116,9 +1344,11 @@ int main(int argc, char **argv)
 	__u64 sample = 1024, shallow = 10240, t_start = now_ns(), t0;
 	const char *cases = "size,sep,scale", *backings = "4k,frag,thp,hugetlb";
 	char path[PATH_MAX], *end;
+	const char *prof_case = NULL;
+	double prof_secs = 10;
 	int opt, fd, rc, b, i;
 
-	while ((opt = getopt(argc, argv, "r:s:b:n:c:l:d:S:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:b:n:c:l:d:S:C:P:t:p:")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = atoi(optarg);
@@ -1146,6 +1376,15 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			cases = optarg;
+			break;
+		case 'P':
+			prof_case = optarg;
+			break;
+		case 't':
+			prof_secs = atof(optarg);
+			break;
+		case 'p':
+			prof_open(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of %s\n",
@@ -1186,6 +1425,10 @@ int main(int argc, char **argv)
 		printf("# ioasid-bench: io_uring_queue_init: %s; no floor\n",
 		       strerror(-rc));
 
+	if (prof_case) {
+		prof_run(prof_case, sizes[0], prof_secs);
+		return 0;
+	}
 	if (strstr(cases, "size")) {
 		for (i = 0; i < nsizes; i++)
 			for (b = 0; b < NR_BACKINGS; b++) {
