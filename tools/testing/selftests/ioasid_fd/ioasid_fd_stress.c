@@ -22,8 +22,24 @@
 #define NPAGES 64UL
 #define BUF_SIZE (NPAGES * PAGE)
 #define IOVA 0x100000UL
-#define ROUNDS 2000
+#define ROUNDS_NORMAL 2000
+#define ROUNDS rounds()
 #define LABEL 0x57e55ULL
+
+/*
+ * The debug kernel (KASAN, kmemleak, lockdep) runs these several times
+ * slower; it is there to find what goes wrong in a race, which a tenth
+ * of the rounds give it as well.
+ */
+static int rounds(void)
+{
+	static int n;
+
+	if (!n)
+		n = access("/sys/kernel/debug/kmemleak", F_OK) ?
+		    ROUNDS_NORMAL : ROUNDS_NORMAL / 10;
+	return n;
+}
 
 FIXTURE(stress)
 {
@@ -128,7 +144,7 @@ static void *attach_racer(void *arg)
 	return NULL;
 }
 
-TEST_F(stress, dma_races_attach_detach_and_replace)
+TEST_F_TIMEOUT(stress, dma_races_attach_detach_and_replace, 300)
 {
 	struct racer r = {
 		.fd = self->fd,
@@ -211,7 +227,7 @@ static void *alloc_racer(void *arg)
 	return NULL;
 }
 
-TEST_F(stress, map_unmap_unmap_all_and_alloc_destroy_race)
+TEST_F_TIMEOUT(stress, map_unmap_unmap_all_and_alloc_destroy_race, 300)
 {
 	struct racer r[3];
 	pthread_t t[3];
@@ -269,7 +285,7 @@ static void *close_racer(void *arg)
 	return NULL;
 }
 
-TEST_F(stress, closing_the_fd_under_a_running_map_releases_everything)
+TEST_F_TIMEOUT(stress, closing_the_fd_under_a_running_map_releases_everything, 300)
 {
 	struct racer r = {
 		.ioasid = { self->ioasid[0], self->ioasid[1] },
