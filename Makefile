@@ -40,6 +40,16 @@ help:
 	@echo "make kernel     build the prototype kernel in $(KOBJ)"
 	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
 	@echo "make lint       checkpatch, sparse and kernel-doc"
+	@echo "make series     the tree as a patch series on Debian's 6.12 source"
+	@echo "make series-check  git am, build and checkpatch each patch (slow)"
+
+# Results in $(CACHE)/series/ (see README.md, The patch series)
+.PHONY: series series-check
+series: deps
+	scripts/series.sh
+
+series-check: series
+	scripts/series-check.sh
 
 deps:
 	scripts/deps.sh
