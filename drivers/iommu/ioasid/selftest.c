@@ -539,21 +539,26 @@ static int iofd_test_pinned(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
  * Report a DMA fault of @dev at @iova as an IOMMU's fault interrupt
  * would: with interrupts off, through the domain's fault handler.
  */
+/* What the mock tells report_iommu_fault(): it knows why it faulted */
+static int mock_fault_flags(bool write, bool present)
+{
+	int flags = write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
+
+	if (present)
+		return flags | IOMMU_FAULT_PERMISSION |
+		       MOCK_FAULT_PERMISSION << IOMMU_FAULT_REASON_SHIFT;
+	return flags | IOMMU_FAULT_NO_TRANSLATION |
+	       MOCK_FAULT_NOT_PRESENT << IOMMU_FAULT_REASON_SHIFT;
+}
+
 static void mock_report_fault(struct mock_domain *mock, struct device *dev,
 			      unsigned long iova, bool write, bool present)
 {
-	int flags = write ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
 	unsigned long irqflags;
 
-	if (present)
-		flags |= IOMMU_FAULT_PERMISSION |
-			 MOCK_FAULT_PERMISSION << IOMMU_FAULT_REASON_SHIFT;
-	else
-		flags |= IOMMU_FAULT_NO_TRANSLATION |
-			 MOCK_FAULT_NOT_PRESENT << IOMMU_FAULT_REASON_SHIFT;
 	local_irq_save(irqflags);
 	report_iommu_fault(&mock->domain, dev, iova & ~(MOCK_PAGE_SIZE - 1),
-			   flags);
+			   mock_fault_flags(write, present));
 	local_irq_restore(irqflags);
 }
 
@@ -767,18 +772,9 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 						   MOCK_PAGE_SIZE;
 			bool present = xa_load(&mock->pfns,
 					       cur >> MOCK_PAGE_SHIFT);
-			int flags = write ? IOMMU_FAULT_WRITE :
-					    IOMMU_FAULT_READ;
 
-			flags |= present ?
-				 IOMMU_FAULT_PERMISSION |
-				 MOCK_FAULT_PERMISSION <<
-				 IOMMU_FAULT_REASON_SHIFT :
-				 IOMMU_FAULT_NO_TRANSLATION |
-				 MOCK_FAULT_NOT_PRESENT <<
-				 IOMMU_FAULT_REASON_SHIFT;
 			report_iommu_fault(&mock->domain, &mdev->pdev->dev,
-					   cur, flags);
+					   cur, mock_fault_flags(write, present));
 		}
 		local_irq_restore(irqflags);
 		cond_resched();
