@@ -65,6 +65,7 @@
 static const char * const cap_names[] = {
 	"test",
 	"events",
+	"batch",
 };
 
 static int dev_fd;
