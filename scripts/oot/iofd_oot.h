@@ -1,23 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * For the out-of-tree build of the core only ("make modules"): what the
- * core takes from drivers/iommu/iommu-priv.h, which the installed kernel
- * headers do not ship. The function is exported for iommufd.
+ * For the out-of-tree build of the core only ("make modules"), against
+ * an installed kernel that lacks patches/: what those patches give the
+ * core, or the nearest the installed kernel has.
  */
 #ifndef __IOFD_OOT_H
 #define __IOFD_OOT_H
 
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 
+/*
+ * patches/0011 exports iommu_group_replace_domain() to every GPL module;
+ * the installed kernel exports it to iommufd's namespace only, and
+ * declares it in a private header.
+ */
 int iommu_group_replace_domain(struct iommu_group *group,
 			       struct iommu_domain *new_domain);
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 
-/* The ops of the IOMMU driver that probed @dev */
-static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
+/* patches/0010's check: is @domain the IOMMU driver's of @dev? */
+static inline int iofd_oot_foreign_domain(struct device *dev, void *domain)
 {
-	return dev->iommu->iommu_dev->ops;
+	if (!dev->iommu || !dev->iommu->iommu_dev ||
+	    dev->iommu->iommu_dev->ops != ((struct iommu_domain *)domain)->owner)
+		return -EINVAL;
+	return 0;
 }
+
+static inline int iofd_oot_replace_domain(struct iommu_group *group,
+					  struct iommu_domain *domain)
+{
+	int rc = iommu_group_for_each_dev(group, domain, iofd_oot_foreign_domain);
+
+	return rc ? rc : iommu_group_replace_domain(group, domain);
+}
+#define iommu_group_replace_domain iofd_oot_replace_domain
 
 /*
  * What patches/ add to <linux/iommu.h> for fault handlers, which the

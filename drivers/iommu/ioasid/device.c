@@ -50,12 +50,6 @@
 
 #include "iofd_private.h"
 
-#ifdef IOFD_OUT_OF_TREE
-#include "iofd_oot.h"
-#else
-#include "../iommu-priv.h"
-#endif
-
 /*
  * struct iofd_group - an iommu_group, as seen by one context
  * @ictx: the context
@@ -361,9 +355,9 @@ err_put_group:
  * @ictx: the context, from iofd_ctx_from_file()
  * @dev: the device; it must have an IOMMU group
  *
- * Until iofd_device_unbind(), the device's whole IOMMU group is owned by
- * @ictx: no kernel driver can bind to any device of it, and its DMA is
- * blocked unless a device is attached to an IOASID. The binding holds a
+ * Until iofd_device_unbind(), @ictx owns the device's whole IOMMU group:
+ * no kernel driver can bind to any device of it, and its DMA is blocked
+ * unless a device is attached to an IOASID. The binding holds a
  * reference on @ictx.
  *
  * Its MSIs must be isolated, unless allow_unsafe_interrupts (see
@@ -516,14 +510,12 @@ err_free_idomain:
 }
 
 /*
- * May @dev use @idomain? Only its own IOMMU driver may be asked (replace,
- * unlike attach, does not check), and a device whose coherency must be
- * enforced only joins a domain that enforces it.
+ * May @dev use @idomain? A device whose coherency must be enforced only
+ * joins a domain that enforces it. Whether the domain is its IOMMU
+ * driver's, the IOMMU core's replace checks (-EINVAL: try the next one).
  */
 static bool iofd_domain_fits(struct iofd_domain *idomain, struct device *dev)
 {
-	if (idomain->domain->owner != dev_iommu_ops(dev))
-		return false;
 	return idomain->coherent ||
 	       !device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 }
@@ -883,5 +875,3 @@ out_free:
 	kfree(resv.ranges);
 	return rc;
 }
-
-MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
