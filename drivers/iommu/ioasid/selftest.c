@@ -41,7 +41,6 @@
 #include <linux/slab.h>
 #include <uapi/linux/ioasid_fd.h>
 
-#include "../iommu-priv.h"
 #include "iofd_private.h"
 #include "iofd_test.h"
 
@@ -381,8 +380,8 @@ static void mock_pdev_destroy(struct platform_device *pdev, bool added)
 	if (added)
 		platform_device_del(pdev);
 	mutex_lock(&iommu_probe_device_lock);
-	if (pdev->dev.iommu && !pdev->dev.iommu_group)
-		dev_iommu_free(&pdev->dev);
+	if (!pdev->dev.iommu_group)
+		iommu_fwspec_free(&pdev->dev);
 	mutex_unlock(&iommu_probe_device_lock);
 	platform_device_put(pdev);
 }
