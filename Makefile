@@ -25,7 +25,7 @@ export CACHE KSRC KOBJ OUT DEBUG
 KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
-.PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint clean
+.PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint docs clean
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
@@ -40,6 +40,7 @@ help:
 	@echo "make kernel     build the prototype kernel in $(KOBJ)"
 	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
 	@echo "make lint       checkpatch, sparse and kernel-doc"
+	@echo "make docs       the user guide, in HTML (the kernel's userspace-api book)"
 	@echo "make series     the tree as a patch series on Debian's 6.12 source"
 	@echo "make series-check  git am, build and checkpatch each patch (slow)"
 
@@ -85,6 +86,10 @@ modules: deps
 
 lint:
 	scripts/lint.sh
+
+# HTML in $(CACHE)/docs/ (see README.md, Documentation)
+docs: deps
+	scripts/docs.sh
 
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

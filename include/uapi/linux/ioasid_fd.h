@@ -33,8 +33,7 @@
  * - ENOENT: an object ID, or an IOVA range, does not exist.
  * - ENOMEM: out of memory, or (for pinning) over RLIMIT_MEMLOCK.
  * - EOVERFLOW: arithmetic on a user value (IOVA + length) overflowed.
- * - EBUSY: the object is in use (a device is attached to it, or another
- *   call is using it right now).
+ * - EBUSY: the object is in use (a device is attached to it).
  *
  * Objects (IOASIDs, and with the selftest mock, mock devices) are named
  * by a __u32 ID unique within the fd; 0 is never a valid ID.
@@ -56,7 +55,12 @@ enum {
 	/* 0x3f is IOASID_TEST, only with CONFIG_IOASID_FD_TEST */
 };
 
-/* The version reported by IOASID_INFO; bumped only for incompatible changes */
+/**
+ * define IOASID_API_VERSION - the version IOASID_INFO reports
+ *
+ * Bumped only for an incompatible change; features are added as
+ * &enum ioasid_capability bits instead.
+ */
 #define IOASID_API_VERSION 1
 
 /**
@@ -108,8 +112,11 @@ enum ioasid_capability {
  * invalidation. Destroying an event queue ends it: its fd reads what is
  * left, then end of file.
  *
+ * Calls that are using the object are waited for, and from the start of
+ * the wait no new call finds it (ENOENT).
+ *
  * Errors: ENOENT if @id names no object; EBUSY while a device is attached
- * to it or another call uses it.
+ * to it; EINTR if a signal interrupted the wait, and the object stays.
  */
 struct ioasid_destroy {
 	__u32 size;
@@ -350,11 +357,12 @@ struct ioasid_unmap {
  * a provided-buffer ring reads it without a worker thread: each
  * completion carries the records that fit in one buffer.
  *
- * The queue outlives the ioasid fd: once the fd is closed (or the queue
- * destroyed with IOASID_DESTROY), the records already queued can still
- * be read, then read() returns 0 (end of file) and poll() reports
- * EPOLLHUP. Closing the queue's fd does not destroy its ID: the ID stays
- * until IOASID_DESTROY or the close of the ioasid fd.
+ * The queue outlives the ioasid fd: once the context is gone (the ioasid
+ * fd closed, and no VFIO group bound to it any more) or the queue
+ * destroyed with IOASID_DESTROY, the records already queued can still be
+ * read, then read() returns 0 (end of file) and poll() reports EPOLLHUP.
+ * Closing the queue's fd does not destroy its ID: the queue keeps
+ * collecting events until IOASID_DESTROY or the end of the context.
  */
 
 /**
@@ -371,7 +379,11 @@ enum ioasid_event_type {
 	IOASID_EVENT_LOST = 3,
 };
 
-/* The bit of &ioasid_eventq_alloc.event_mask that selects event type @t */
+/**
+ * IOASID_EVENT_MASK - the bit of &ioasid_eventq_alloc.event_mask that
+ *	selects an event type
+ * @t: an &enum ioasid_event_type
+ */
 #define IOASID_EVENT_MASK(t) (1ULL << (t))
 
 /**
@@ -415,7 +427,9 @@ enum ioasid_fault_reason {
  *	or attached to another IOASID. In a group of several devices this is
  *	reported when the last of them leaves the IOASID.
  * @IOASID_INVAL_DEVICE_REMOVED: the same, because the device went away
- *	(hot-unplug, or its driver was unbound)
+ *	(hot-unplug, or its driver was unbound). Unlike a detach, this is
+ *	reported for the device itself even when others of its group stay
+ *	attached: it will never reach the IOASID again.
  */
 enum ioasid_inval_cause {
 	IOASID_INVAL_UNMAP = 1,
@@ -487,9 +501,15 @@ struct ioasid_event {
 	};
 };
 
+/**
+ * define IOASID_EVENT_SIZE - the size of every &struct ioasid_event, in
+ *	bytes; read() takes and returns multiples of it
+ */
 #define IOASID_EVENT_SIZE 64
 
-/* The most records an event queue may hold */
+/**
+ * define IOASID_EVENTQ_MAX_DEPTH - the most records an event queue may hold
+ */
 #define IOASID_EVENTQ_MAX_DEPTH 65536
 
 /**
@@ -625,7 +645,9 @@ struct ioasid_batch_op {
 	__aligned_u64 out_length;
 };
 
-/* The most operations one IOASID_BATCH takes */
+/**
+ * define IOASID_BATCH_MAX_OPS - the most operations one IOASID_BATCH takes
+ */
 #define IOASID_BATCH_MAX_OPS (1U << 20)
 
 /**
@@ -656,7 +678,9 @@ struct ioasid_batch_op {
  * (and were flushed and reported to the event queues), operation k and
  * those after it were not started, @out_done is k and the call fails
  * with operation k's errno. @out_done is written back even then; when
- * the call succeeds it is @num_ops.
+ * the call succeeds it is @num_ops. An operation whose output fields
+ * cannot be written back is done and counted, and the call fails with
+ * EFAULT.
  *
  * Errors: EINVAL if @num_ops is 0 or above IOASID_BATCH_MAX_OPS, or
  * @op_size is too small; an operation's error, see above.
