@@ -26,6 +26,7 @@ KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
 .PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint docs clean
+.PHONY: mutants
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
@@ -41,6 +42,8 @@ help:
 	@echo "make modules    build the core out of tree (KDIR=$(KDIR))"
 	@echo "make lint       checkpatch, sparse and kernel-doc"
 	@echo "make docs       the user guide, in HTML (the kernel's userspace-api book)"
+	@echo "make mutants    each security rule's test fails without its check (slow;"
+	@echo "                takes the rig lock itself)"
 	@echo "make series     the tree as a patch series on Debian's 6.12 source"
 	@echo "make series-check  git am, build and checkpatch each patch (slow)"
 
@@ -90,6 +93,10 @@ lint:
 # HTML in $(CACHE)/docs/ (see README.md, Documentation)
 docs: deps
 	scripts/docs.sh
+
+# Rebuilds the kernel once per mutant (not in .ci/run); holds /tmp/rig.lock
+mutants:
+	scripts/mutants.sh
 
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

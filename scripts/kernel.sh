@@ -170,6 +170,11 @@ build()
 	make -s -C "$KSRC" O="$KOBJ" headers
 }
 
+# A "make mutants" killed outright leaves its mutant in $KSRC: undo it
+# (outside that run, which sets IOASID_MUTANTS=1)
+if [ -f "$CACHE/mutants/pending" ] && [ "${IOASID_MUTANTS:-}" != 1 ]; then
+	"$TOP/scripts/mutants.sh" restore || die "cannot undo a mutant"
+fi
 if [ "${KSRC_READY:-}" != 1 ]; then
 	unpack
 	link_files

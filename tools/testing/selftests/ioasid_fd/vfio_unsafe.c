@@ -11,6 +11,9 @@
  * nothing to refuse, and nothing runs: the device tests are in
  * vfio_ioasid.c.
  */
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
 #include "boot_utils.h"
 
 /* An IOMMU without interrupt remapping: MSIs are not isolated */
@@ -145,6 +148,36 @@ TEST_F(noiommu_lockdown, lockdown_refuses_no_iommu_mode_even_to_root)
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	/* We are root, with CAP_SYS_RAWIO: only lockdown can refuse */
+	group_fd = open_vfio_group(self->edus[0].bdf);
+	EXPECT_EQ(-1, group_fd);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_TRUE(kmsg_find(kmsg, "VFIO no-IOMMU mode is restricted"));
+	close(kmsg);
+	if (group_fd >= 0)
+		close(group_fd);
+}
+
+/*
+ * Lockdown is asked before the capability: a caller without
+ * CAP_SYS_RAWIO is refused for lockdown as well, and the log says so,
+ * rather than the refusal passing as a missing capability. The harness
+ * runs each test in a child of its own, so the capability is dropped
+ * for this test only.
+ */
+TEST_F(noiommu_lockdown, lockdown_is_checked_before_the_capability)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	int group_fd, kmsg;
+
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, syscall(SYS_capget, &hdr, data));
+	data[CAP_SYS_RAWIO / 32].effective &= ~(1U << (CAP_SYS_RAWIO % 32));
+	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
+
 	group_fd = open_vfio_group(self->edus[0].bdf);
 	EXPECT_EQ(-1, group_fd);
 	EXPECT_EQ(EPERM, errno);
