@@ -81,11 +81,18 @@ check)
 	;;
 run)
 	exec 1>/dev/ttyS1 2>&1
-	# The demo drives the edu on the root bus through VFIO
+	# The samples drive the edu on the root bus through VFIO
 	echo vfio-pci > /sys/bus/pci/devices/0000:00:01.0/driver_override
 	echo 0000:00:01.0 > /sys/bus/pci/drivers_probe
 	$RIG_RUN
 	echo "# rig: demo exited with $?"
+	# make run (RIG_RUN left alone): then the same steps as a VMM takes
+	# them, guest RAM, DMA jobs, an unplug and a fault, in one loop
+	if [ "$RIG_RUN" = /samples/ioasid-demo ]; then
+		echo
+		ioasid-vmm
+		echo "# rig: ioasid-vmm exited with $?"
+	fi
 	;;
 shell)
 	echo "rig: tests in /tests, samples in /samples; exit to power off"
