@@ -726,6 +726,14 @@ int iofd_device_detach(struct iofd_device *idev)
 				  U64_MAX, idev->removed ?
 				  IOASID_INVAL_DEVICE_REMOVED :
 				  IOASID_INVAL_DEVICE_DETACHED, 0);
+	} else if (idev->removed) {
+		/*
+		 * The group stays attached for the others, but this device,
+		 * quiesced by its driver, will never reach the IOASID again:
+		 * its user must hear of it, as of a group's last device.
+		 */
+		iofd_report_inval(ictx, ioasid->obj.id, idev->label, 0,
+				  U64_MAX, IOASID_INVAL_DEVICE_REMOVED, 0);
 	}
 	/* Only now may MAP use what the device reserved */
 	iopt_unreserve(&ioasid->iopt, idev);
