@@ -657,4 +657,28 @@ static bool kmsg_find(int fd, const char *needle)
 	return false;
 }
 
+/*
+ * VmPin of process @pid in KiB: its mm's pinned_vm, which counts the
+ * pages pinned by MAPs that process made, or -1. Only open() and read(),
+ * so that a child of a threaded process may call it.
+ */
+static long vm_pin_kb(pid_t pid)
+{
+	char path[64], status[4096], *line;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, status, sizeof(status) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	status[n] = 0;
+	line = strstr(status, "\nVmPin:");
+	return line ? strtol(line + 7, NULL, 10) : -1;
+}
+
 #endif
