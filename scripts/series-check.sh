@@ -21,7 +21,11 @@
 #
 # Prints a table patch -> applies / builds / checkpatch and the time of
 # each step; exits non-zero on any failure. Logs in $SERIES_DIR/logs/.
-# Builds run under nice -n 19 with -j${SERIES_JOBS:-2}.
+# Builds run under nice -n 19 with -j${SERIES_JOBS:-2}, through ccache
+# (in $CACHE/ccache): a run compiles each distinct source once, so the
+# next run, which resets the worktree to the base and so rebuilds every
+# file the series touches and everything that includes one, mostly
+# takes the objects from the cache.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 . "$TOP/scripts/series-lib.sh"
@@ -33,7 +37,8 @@ SJOBS=${SERIES_JOBS:-2}
 NICE=(nice -n 19)
 # As lint.sh: our macros that name an argument twice take types, fields
 # and constants. FILE_PATH_CHANGES (new files and no MAINTAINERS change)
-# is reported once for the series below, not per patch.
+# is reported once for the series below, not per patch: the series adds
+# its MAINTAINERS entry in its last patch.
 CP_IGNORE=MACRO_ARG_REUSE,FILE_PATH_CHANGES
 
 t_all=$(date +%s)
@@ -52,6 +57,7 @@ mkdir -p "$LOGS" "$SKOBJ"
 # per file and checks no SPDX line)
 pkgs=
 command -v spatch > /dev/null || pkgs="$pkgs coccinelle"
+command -v ccache > /dev/null || pkgs="$pkgs ccache"
 /usr/bin/python3 -c 'import ply' 2> /dev/null || pkgs="$pkgs python3-ply"
 /usr/bin/python3 -c 'import git' 2> /dev/null || pkgs="$pkgs python3-git"
 if [ -n "$pkgs" ]; then
@@ -64,6 +70,16 @@ if [ -n "$pkgs" ]; then
 fi
 mkwork "$CHECK"
 
+# The worktree's path is hashed relative to $SDIR, so the cache also
+# serves a copy of this directory elsewhere
+KCC=()
+if command -v ccache > /dev/null; then
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$SDIR
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
+	ccache -z > /dev/null
+	KCC=(CC="ccache gcc")
+fi
+
 elapsed()
 {
 	local s=$(($(date +%s) - $1))
@@ -73,11 +89,11 @@ elapsed()
 
 configure()
 {
-	make -s -C "$CHECK" O="$SKOBJ" tinyconfig &&
+	make -s -C "$CHECK" O="$SKOBJ" "${KCC[@]}" tinyconfig &&
 	"$CHECK/scripts/kconfig/merge_config.sh" -m -O "$SKOBJ" "$SKOBJ/.config" \
 		"$CHECK/kernel/configs/kvm_guest.config" "$TOP/scripts/rig.config" \
 		"$TOP/tools/testing/selftests/ioasid_fd/config" > "$SKOBJ/merge_config.log" &&
-	make -s -C "$CHECK" O="$SKOBJ" olddefconfig
+	make -s -C "$CHECK" O="$SKOBJ" "${KCC[@]}" olddefconfig
 }
 
 # Our objects in the tree now: the core's, and VFIO's once it is there
@@ -97,7 +113,7 @@ build()
 {
 	local log=$1 objs defs
 
-	if ! "${NICE[@]}" make -s -C "$CHECK" O="$SKOBJ" -j"$SJOBS" \
+	if ! "${NICE[@]}" make -s -C "$CHECK" O="$SKOBJ" -j"$SJOBS" "${KCC[@]}" \
 			bzImage modules > "$log" 2>&1; then
 		return 1
 	fi
@@ -110,7 +126,7 @@ build()
 	grep -q '^CONFIG_IOASID_FD=' "$SKOBJ/.config" ||
 		defs=(KCFLAGS=-DCONFIG_IOASID_FD=1)
 	echo "== W=1 ${defs[*]} ${objs[*]}" >> "$log"
-	if ! "${NICE[@]}" make -C "$CHECK" O="$SKOBJ" -j"$SJOBS" W=1 \
+	if ! "${NICE[@]}" make -C "$CHECK" O="$SKOBJ" -j"$SJOBS" "${KCC[@]}" W=1 \
 			"${defs[@]}" "${objs[@]}" >> "$log" 2>&1; then
 		return 1
 	fi
@@ -124,7 +140,7 @@ checkpatch()
 
 	# A test skips on ENOSYS, which there means what it should: no such
 	# system call (io_uring compiled out). As lint.sh.
-	if ! grep '^diff --git' "$p" | grep -qv ' a/tools/'; then
+	if ! grep '^diff --git' "$p" | grep -cv ' a/tools/' > /dev/null; then
 		ign=$ign,ENOSYS
 	fi
 	# Debian's python3 first, for spdxcheck.py's ply
@@ -180,7 +196,7 @@ for p in "${pfiles[@]}"; do
 		continue
 	fi
 	b=ok
-	if git -C "$CHECK" diff --name-only HEAD~1 | grep -q 'Kconfig'; then
+	if git -C "$CHECK" diff --name-only HEAD~1 | grep -c 'Kconfig' > /dev/null; then
 		configure > "$LOGS/$(printf %02d "$n")-config.log" 2>&1 || b=FAIL
 	fi
 	if [ "$b" = ok ] && ! build "$LOGS/$(printf %02d "$n")-build.log"; then
@@ -205,7 +221,9 @@ else
 	echo "  config: every option of rig.config and the selftests' config is set"
 fi
 
-if ! git -C "$CHECK" log --format= --name-only base..HEAD | grep -qx MAINTAINERS; then
+# Not "git log | grep -q": under pipefail, git's SIGPIPE when grep stops
+# early would fail the pipeline
+if ! git -C "$CHECK" log --format= --name-only base..HEAD | grep -cx MAINTAINERS > /dev/null; then
 	echo "  checkpatch: the series adds files but no MAINTAINERS entry (FILE_PATH_CHANGES, not counted above)"
 fi
 
@@ -260,6 +278,13 @@ if command -v b4 > /dev/null; then
 	fi
 else
 	echo "  b4 am: b4 not installed, skipped (apt-get install b4)"
+fi
+
+if [ ${#KCC[@]} -gt 0 ]; then
+	echo "  ccache: $(ccache --print-stats 2> /dev/null |
+		awk -F'\t' '$1 ~ /^(direct|preprocessed)_cache_hit$/ { h += $2 }
+			$1 == "cache_miss" { m = $2 }
+			END { printf "%d hits, %d misses", h, m }')"
 fi
 
 echo
