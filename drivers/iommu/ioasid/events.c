@@ -256,33 +256,34 @@ static ssize_t iofd_eventq_copy(struct iofd_eventq *eventq,
 				struct iov_iter *to, u32 max)
 {
 	u32 head, n, first, done;
-	struct ioasid_event lost;
+	struct ioasid_event *slot;
 	size_t copied;
 
 	spin_lock_irq(&eventq->lock);
+	if (!eventq->count && eventq->lost) {
+		/*
+		 * The ring is empty: the gap is the next thing to report. It
+		 * goes into the ring as a record, so that a copy that faults
+		 * leaves it there, as it leaves any record.
+		 */
+		slot = iofd_eventq_slot(eventq, eventq->count++);
+		memset(slot, 0, sizeof(*slot));
+		slot->type = IOASID_EVENT_LOST;
+		slot->seq = eventq->lost_seq;
+		slot->lost.count = eventq->lost;
+		eventq->lost = 0;
+	}
 	head = eventq->head;
 	n = min(max, eventq->count);
-	if (!n && eventq->lost) {
-		/* The ring is empty: the gap is the next thing to report */
-		memset(&lost, 0, sizeof(lost));
-		lost.type = IOASID_EVENT_LOST;
-		lost.seq = eventq->lost_seq;
-		lost.lost.count = eventq->lost;
-		eventq->lost = 0;
-		spin_unlock_irq(&eventq->lock);
-		if (copy_to_iter(&lost, sizeof(lost), to) != sizeof(lost))
-			return -EFAULT;
-		return sizeof(lost);
-	}
 	spin_unlock_irq(&eventq->lock);
 
 	first = min(n, eventq->depth - head);
-	copied = copy_to_iter(&eventq->ring[head], first * sizeof(lost), to);
-	if (copied == first * sizeof(lost) && n > first)
-		copied += copy_to_iter(eventq->ring, (n - first) * sizeof(lost),
-				       to);
+	copied = copy_to_iter(&eventq->ring[head], first * sizeof(*slot), to);
+	if (copied == first * sizeof(*slot) && n > first)
+		copied += copy_to_iter(eventq->ring,
+				       (n - first) * sizeof(*slot), to);
 	/* Only whole records leave the ring */
-	done = copied / sizeof(lost);
+	done = copied / sizeof(*slot);
 	if (!done)
 		return n ? -EFAULT : 0;
 
@@ -290,7 +291,7 @@ static ssize_t iofd_eventq_copy(struct iofd_eventq *eventq,
 	eventq->head = (eventq->head + done) % eventq->depth;
 	eventq->count -= done;
 	spin_unlock_irq(&eventq->lock);
-	return done * sizeof(lost);
+	return done * sizeof(*slot);
 }
 
 static ssize_t iofd_eventq_read_iter(struct kiocb *iocb, struct iov_iter *to)

@@ -1129,4 +1129,31 @@ TEST_F(events, device_info_refuses_unknown_flags_and_an_unknown_label)
 	test_err_device_info(ENOENT, 0);
 }
 
+/*
+ * A read that cannot copy the LOST record out (EFAULT) leaves it queued,
+ * as it leaves any record: the next read still reports the gap. A queue
+ * of depth 1 has no room for a LOST record and an event, so read()
+ * reports its gaps itself. Found by ioasid_fd_fuzz.
+ */
+TEST_F(events, a_read_that_faults_keeps_the_lost_record)
+{
+	struct ioasid_event ev;
+	uint32_t id;
+	int qfd;
+
+	test_eventq_alloc(0, 1, IOASID_EVENT_MASK(IOASID_EVENT_FAULT),
+			  IOASID_EVENTQ_NONBLOCK, &id, &qfd);
+	test_inject_faults(self->dev, 16 * MIB, 3, 0);
+	test_read_event(qfd, &ev);
+	EXPECT_EQ(0, ev.seq);
+	EXPECT_ERRNO(EFAULT, read(qfd, NULL, sizeof(ev)));
+	test_read_event(qfd, &ev);
+	EXPECT_EQ(IOASID_EVENT_LOST, ev.type);
+	EXPECT_EQ(1, ev.seq);
+	EXPECT_EQ(2, ev.lost.count);
+	test_no_event(qfd);
+	close(qfd);
+	test_destroy(id);
+}
+
 TEST_HARNESS_MAIN
