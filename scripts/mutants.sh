@@ -149,6 +149,42 @@ mutant memlock "memlock accounting" "pages.c: charge ignores the limit" \
  			return -ENOMEM;
 EOF
 
+# Two findings of the review in issue 11, undone the way the code had
+# them, each against its userfaultfd regression test: IOVA_RANGES copying
+# out while it holds the IOVA lock, and a MAP whose reply fails undoing
+# whatever is at its IOVA rather than the mapping it made.
+mutant ranges_lock "review: copy-out with no lock held" \
+	"ioasid.c: IOVA_RANGES copies under iova_rwsem" \
+	default ioasid_fd_uffd \
+	"uffd.iova_ranges_copies_out_with_no_lock_held" <<'EOF'
+--- a/drivers/iommu/ioasid/ioasid.c
++++ b/drivers/iommu/ioasid/ioasid.c
+@@ -132,3 +132,10 @@
+ 	rc = iopt_iova_ranges(&ioasid->iopt, iova_ranges_fill_one, &fill);
++	down_read(&ioasid->iopt.iova_rwsem);
++	if (!rc && fill.capacity &&
++	    copy_to_user(u64_to_user_ptr(cmd->ranges), fill.ranges,
++			 min(fill.total, fill.capacity) *
++			 sizeof(*fill.ranges)))
++		rc = -EFAULT;
++	up_read(&ioasid->iopt.iova_rwsem);
+ 	iofd_put_object(&ioasid->obj);
+ 	if (rc)
+EOF
+
+mutant map_undo "review: a MAP undoes only its own" \
+	"io_pagetable.c: the undo ignores the MAP's seq" \
+	default ioasid_fd_uffd \
+	"uffd.a_failed_map_reply_removes_only_its_own_mapping" <<'EOF'
+--- a/drivers/iommu/ioasid/io_pagetable.c
++++ b/drivers/iommu/ioasid/io_pagetable.c
+@@ -660,3 +660,3 @@
+ 
+-	return __iopt_unmap(iopt, iova, last, &unmapped, &seq);
++	return __iopt_unmap(iopt, iova, last, &unmapped, NULL);
+ }
+EOF
+
 # Put back the file a mutant changed, as $PENDING describes it:
 # "link PATH TARGET KOBJ" or "copy PATH BACKUP"
 restore()
@@ -247,6 +283,14 @@ lap()
 if [ "${1:-}" = restore ]; then
 	restore
 	exit
+fi
+
+# MUTANTS="name ..." runs only those (make mutants MUTANTS=map_undo)
+if [ -n "${MUTANTS:-}" ]; then
+	for m in $MUTANTS; do
+		[ -n "${RULE[$m]:-}" ] || die "no mutant $m (${NAMES[*]})"
+	done
+	read -r -a NAMES <<< "$MUTANTS"
 fi
 
 mkdir -p "$MDIR"
