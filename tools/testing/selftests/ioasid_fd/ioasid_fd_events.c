@@ -1139,14 +1139,19 @@ TEST_F(events, a_read_that_faults_keeps_the_lost_record)
 {
 	struct ioasid_event ev;
 	uint32_t id;
+	void *hole;
 	int qfd;
 
+	/* A buffer the kernel cannot write to */
+	hole = mmap(NULL, sizeof(ev), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
 	test_eventq_alloc(0, 1, IOASID_EVENT_MASK(IOASID_EVENT_FAULT),
 			  IOASID_EVENTQ_NONBLOCK, &id, &qfd);
 	test_inject_faults(self->dev, 16 * MIB, 3, 0);
 	test_read_event(qfd, &ev);
 	EXPECT_EQ(0, ev.seq);
-	EXPECT_ERRNO(EFAULT, read(qfd, NULL, sizeof(ev)));
+	EXPECT_ERRNO(EFAULT, read(qfd, hole, sizeof(ev)));
 	test_read_event(qfd, &ev);
 	EXPECT_EQ(IOASID_EVENT_LOST, ev.type);
 	EXPECT_EQ(1, ev.seq);
@@ -1154,6 +1159,7 @@ TEST_F(events, a_read_that_faults_keeps_the_lost_record)
 	test_no_event(qfd);
 	close(qfd);
 	test_destroy(id);
+	munmap(hole, sizeof(ev));
 }
 
 TEST_HARNESS_MAIN

@@ -143,7 +143,7 @@ TEST_F_TIMEOUT(vmm_sample, tells_the_whole_story_and_exits_0, 90)
 {
 	const char *out;
 	struct run r;
-	char line[128];
+	char line[384];
 
 	ASSERT_EQ(0, run_sample(&r, self->edus[EDU_ROOT_A].bdf, false));
 	log_output(_metadata, r.out);
