@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -679,6 +680,32 @@ static long vm_pin_kb(pid_t pid)
 	status[n] = 0;
 	line = strstr(status, "\nVmPin:");
 	return line ? strtol(line + 7, NULL, 10) : -1;
+}
+
+/*
+ * A zeroed DMA buffer of @len bytes in small pages, so that every page is
+ * a run of its own; NULL if there is no memory
+ */
+static inline void *edu_buf_alloc(size_t len)
+{
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	madvise(buf, len, MADV_NOHUGEPAGE);
+	memset(buf, 0, len);
+	return buf;
+}
+
+/* Bytes a DMA must carry unchanged, different for each @seed */
+static inline void edu_pattern(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i != len; i++)
+		c[i] = (unsigned char)(seed * 31 + i * 5);
 }
 
 #endif

@@ -93,26 +93,6 @@ struct rig {
 	char *a, *b;
 };
 
-static char *alloc_buf(void)
-{
-	char *buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, BUF_SIZE, MADV_NOHUGEPAGE);
-	memset(buf, 0, BUF_SIZE);
-	return buf;
-}
-
-static void pattern(char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		p[i] = (char)(seed * 31 + i * 5);
-}
-
 static bool all_bytes(const char *p, size_t len, char val)
 {
 	size_t i;
@@ -162,8 +142,8 @@ static void rig_open(struct __test_metadata *_metadata, struct rig *r,
 	for (i = 0; i != nioasids; i++)
 		ASSERT_EQ(0, _test_alloc(r->fd, &r->ioasid[i]));
 	r->nioasids = nioasids;
-	r->a = alloc_buf();
-	r->b = alloc_buf();
+	r->a = edu_buf_alloc(BUF_SIZE);
+	r->b = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, r->a);
 	ASSERT_NE(NULL, r->b);
 }
@@ -331,7 +311,7 @@ TEST_F(edu_events, dma_from_an_unmapped_iova_is_a_read_fault)
 	test_no_event(r->qfd);
 
 	/* The fault broke nothing: DMA through the mapping works on */
-	pattern(r->a, DMA_LEN, 1);
+	edu_pattern(r->a, DMA_LEN, 1);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + PAGE));
 	EXPECT_EQ(0, memcmp(r->a, r->a + PAGE, DMA_LEN));
@@ -355,7 +335,7 @@ TEST_F(edu_events, dma_into_a_read_only_mapping_is_a_write_fault)
 	test_no_event(r->qfd);
 
 	/* ...and not write it */
-	pattern(r->a, DMA_LEN, 2);
+	edu_pattern(r->a, DMA_LEN, 2);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, dev_writes(c, IOVA_B + 2 * PAGE));
 	test_next_event(r, &ev);
@@ -371,7 +351,7 @@ TEST_F(edu_events, a_detached_device_is_parked_and_faults_without_an_ioasid)
 	struct edu_ctx *c = &r->dev[0];
 	struct ioasid_event ev;
 
-	pattern(r->a, DMA_LEN, 3);
+	edu_pattern(r->a, DMA_LEN, 3);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, edu_detach(c->dev_fd));
 	test_next_event(r, &ev);
@@ -394,7 +374,7 @@ TEST_F(edu_events, a_detached_device_is_parked_and_faults_without_an_ioasid)
 
 	/* Attached again, it reaches the IOASID again */
 	ASSERT_EQ(0, edu_attach(c->dev_fd, r->ioasid[0], r->label[0], NULL));
-	pattern(r->a, DMA_LEN, 4);
+	edu_pattern(r->a, DMA_LEN, 4);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + 3 * PAGE));
 	EXPECT_EQ(0, memcmp(r->a, r->a + 3 * PAGE, DMA_LEN));
@@ -408,7 +388,7 @@ TEST_F(edu_events, unmap_is_an_invalidation_and_dma_after_it_faults)
 	struct ioasid_event ev;
 	uint64_t unmapped = 0;
 
-	pattern(r->a, DMA_LEN, 5);
+	edu_pattern(r->a, DMA_LEN, 5);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, _test_unmap(r->fd, r->ioasid[0], IOVA_A, BUF_SIZE, 0,
 				 &unmapped));
@@ -435,7 +415,7 @@ TEST_F(edu_events, async_unmap_completes_with_its_cookie_then_dma_faults)
 	struct ioasid_event ev;
 	uint64_t unmapped = 0;
 
-	pattern(r->a, DMA_LEN, 6);
+	edu_pattern(r->a, DMA_LEN, 6);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, _test_unmap_async(r->fd, r->ioasid[0], IOVA_A, BUF_SIZE,
 				       COOKIE, &unmapped));
@@ -602,7 +582,7 @@ TEST_F_TIMEOUT(edu_remove, a_removed_device_is_reported_and_comes_back, 120)
 	int status;
 
 	/* In use: DMA through a mapping, whose pages are pinned, charged */
-	pattern(r->a, DMA_LEN, 7);
+	edu_pattern(r->a, DMA_LEN, 7);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + PAGE));
 	ASSERT_EQ(0, memcmp(r->a, r->a + PAGE, DMA_LEN));
@@ -653,7 +633,7 @@ TEST_F_TIMEOUT(edu_remove, a_removed_device_is_reported_and_comes_back, 120)
 	ASSERT_EQ(0, bind_driver(bdf, "vfio-pci"));
 	ASSERT_EQ(0, edu_open(&self->again, BACKEND_IOASID, bdf, LABEL(1)));
 	ASSERT_EQ(0, edu_map(&self->again, r->b, BUF_SIZE, IOVA_A));
-	pattern(r->b, DMA_LEN, 8);
+	edu_pattern(r->b, DMA_LEN, 8);
 	ASSERT_EQ(0, dev_reads(&self->again, IOVA_A));
 	ASSERT_EQ(0, dev_writes(&self->again, IOVA_A + 2 * PAGE));
 	EXPECT_EQ(0, memcmp(r->b, r->b + 2 * PAGE, DMA_LEN));

@@ -28,18 +28,6 @@
 /* Both backends refuse a group whose MSIs are not isolated */
 #define NEEDS "needs an IOMMU that isolates MSIs (the default profile)"
 
-static void *alloc_buf(void)
-{
-	void *buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, BUF_SIZE, MADV_NOHUGEPAGE);
-	memset(buf, 0, BUF_SIZE);
-	return buf;
-}
-
 static void fill(void *p, size_t len, unsigned int seed)
 {
 	unsigned char *c = p;
@@ -96,8 +84,8 @@ FIXTURE_SETUP(edu_dma)
 	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
-	self->a = alloc_buf();
-	self->b = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
+	self->b = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 	ASSERT_NE(NULL, self->b);
 	ASSERT_EQ(0, edu_open(&self->c, variant->backend, self->edus[0].bdf,
@@ -176,8 +164,8 @@ FIXTURE_SETUP(edu_ioasid)
 	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
-	self->a = alloc_buf();
-	self->b = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
+	self->b = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 	ASSERT_NE(NULL, self->b);
 	self->c.group_fd = open_vfio_group(self->edus[0].bdf);
@@ -697,7 +685,7 @@ FIXTURE_SETUP(edu_group)
 		ASSERT_EQ(0, bind_driver(self->edus[EDU_BRIDGED + i].bdf,
 					 "vfio-pci"));
 	self->pins = foll_pins();
-	self->a = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 	/* One group fd and one ioasid fd, shared by both device contexts */
 	self->c[0].group_fd = open_vfio_group(self->edus[EDU_BRIDGED].bdf);
@@ -822,7 +810,7 @@ FIXTURE_SETUP(edu_close)
 	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
-	self->a = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 }
 
@@ -890,7 +878,7 @@ FIXTURE_SETUP(edu_owner)
 	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 	ASSERT_EQ(0, bind_driver(self->edus[0].bdf, "vfio-pci"));
 	self->pins = foll_pins();
-	self->a = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 }
 

@@ -129,31 +129,11 @@ static int rig_restore(const struct rig_state *s)
 	return rc;
 }
 
-static char *alloc_buf(void)
-{
-	char *buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, BUF_SIZE, MADV_NOHUGEPAGE);
-	memset(buf, 0, BUF_SIZE);
-	return buf;
-}
-
-static void pattern(char *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		p[i] = (char)(seed * 29 + i * 3);
-}
-
 /* The device reads DMA_LEN bytes at @from and writes them to @to */
 static int round_trip(struct edu_ctx *c, char *buf, uint64_t iova,
 		      unsigned int from, unsigned int to, unsigned int seed)
 {
-	pattern(buf + from * PAGE, DMA_LEN, seed);
+	edu_pattern(buf + from * PAGE, DMA_LEN, seed);
 	memset(buf + to * PAGE, 0, DMA_LEN);
 	if (edu_dma(c, iova + from * PAGE, 0, DMA_LEN, false) ||
 	    edu_dma(c, iova + to * PAGE, 0, DMA_LEN, true))
@@ -401,7 +381,7 @@ TEST_F_TIMEOUT(edu_busy, closing_fds_under_running_ioctls_releases_all, 300)
 	ASSERT_EQ(0, bind_driver(bdf, "vfio-pci"));
 	self->pins = foll_pins();
 	ASSERT_LE(0, self->pins);
-	self->a = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 	ASSERT_EQ(0, edu_open(&self->c, BACKEND_IOASID, bdf, LABEL(0)));
 	ASSERT_EQ(0, ioctl(self->c.ioasid_fd, IOASID_ALLOC, &alloc));
@@ -494,8 +474,8 @@ static void owner_open(struct __test_metadata *_metadata, struct owner *o,
 		ASSERT_EQ(0, bind_driver(edus[first + i].bdf, "vfio-pci"));
 	o->pins = foll_pins();
 	ASSERT_LE(0, o->pins);
-	o->a = alloc_buf();
-	o->b = alloc_buf();
+	o->a = edu_buf_alloc(BUF_SIZE);
+	o->b = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, o->a);
 	ASSERT_NE(NULL, o->b);
 	o->ioasid_fd = open(IOASID_DEV, O_RDWR);
@@ -830,7 +810,7 @@ TEST_F_TIMEOUT(edu_killed, sigkill_in_a_large_map_releases_everything, 300)
 	ASSERT_EQ(0, bind_driver(bdf, "vfio-pci"));
 	self->pins = foll_pins();
 	ASSERT_LE(0, self->pins);
-	self->a = alloc_buf();
+	self->a = edu_buf_alloc(BUF_SIZE);
 	ASSERT_NE(NULL, self->a);
 	ASSERT_EQ(0, pipe(report));
 	self->pid = fork();
