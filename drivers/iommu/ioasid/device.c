@@ -493,6 +493,10 @@ static struct iofd_domain *iofd_domain_alloc(struct iofd_ioasid *ioasid,
 		}
 		idomain->coherent = true;
 	}
+	/* Whether UNMAP may queue its gather and flush everything once */
+	idomain->deferred_flush =
+		!IS_ENABLED(IOFD_OOT_NO_QUEUED_GATHER) &&
+		device_iommu_capable(dev, IOMMU_CAP_DEFERRED_FLUSH);
 	rc = iofd_domain_msi_cookie(domain, dev);
 	if (rc)
 		goto err_free_domain;

@@ -12,16 +12,19 @@
  *
  * UNMAP is where the cost is. It takes the areas out of the tree, then
  * for each domain removes all of them with iommu_unmap_fast() into one
- * iotlb gather and flushes once with iommu_iotlb_sync(): one flush per
- * domain per call, however many mappings and pages went. The gather is
- * "queued", as the DMA API's lazy mode makes it, so that drivers do not
- * flush each time a range is disjoint from the previous one (VT-d,
- * AMD and SMMUv3 otherwise do); the core then widens it to the span of
- * everything unmapped, and the one sync flushes that span and frees the
- * page-table pages the driver gathered. Only after all flushes are the
- * pages unpinned, so no device can still reach memory that has been
- * given back. The pages to unpin come from the areas, never from
- * walking a page table.
+ * iotlb gather and flushes once: one flush per domain per call, however
+ * many mappings and pages went. Where the driver takes deferred flushes
+ * (IOMMU_CAP_DEFERRED_FLUSH: VT-d, AMD, SMMUv3, arm-smmu) the gather is
+ * "queued", as the DMA API's flush queue makes it: drivers neither flush
+ * each time a range is disjoint from the previous one nor record any
+ * range (io-pgtable-arm adds nothing to a queued gather, so its sync
+ * would flush nothing), and iommu_iotlb_sync_queued() then keeps the
+ * promise a queued gather makes: it flushes the domain's whole IOTLB and
+ * frees the page-table pages the driver gathered. Any other driver gets
+ * a plain gather and flushes what it gathered, as often as it must.
+ * Only after all flushes are the pages unpinned, so no device can still
+ * reach memory that has been given back. The pages to unpin come from
+ * the areas, never from walking a page table.
  *
  * MAP pins, then maps run by run without syncing (iommu_map_nosync()),
  * and syncs each domain once over the new area; a batch of maps syncs
@@ -349,44 +352,46 @@ err_unmap:
 }
 
 /*
- * Remove every area on @list from @domain with one IOTLB flush. This is
- * the batching: iommu_unmap_fast() only gathers, iommu_iotlb_sync()
- * flushes what was gathered.
+ * Remove every area on @list from @idomain's page table and flush its
+ * IOTLB, once where the driver lets us (see the top). When this returns
+ * no device reaches any of the areas' pages.
  */
-static void iopt_unmap_domain(struct iommu_domain *domain,
+static void iopt_unmap_domain(struct iofd_domain *idomain,
 			      struct list_head *list)
 {
+	struct iommu_domain *domain = idomain->domain;
 	struct iommu_iotlb_gather gather;
 	struct iofd_area *area;
 	size_t unmapped;
 
 	iommu_iotlb_gather_init(&gather);
-	/* No flush per disjoint range: one at the end, see the top */
-	gather.queued = true;
+	gather.queued = idomain->deferred_flush;
 	list_for_each_entry(area, list, unmap_item) {
 		unmapped = iommu_unmap_fast(domain, area->node.start,
 					    iofd_area_length(area), &gather);
 		/* A PTE left behind would point at memory about to be unpinned */
 		WARN_ON(unmapped != iofd_area_length(area));
-		iommu_iotlb_gather_add_range(&gather, area->node.start,
-					     iofd_area_length(area));
 		/* Under the sleeping IOVA locks: a million areas take a while */
 		cond_resched();
 	}
-	iommu_iotlb_sync(domain, &gather);
+	if (gather.queued)
+		iommu_iotlb_sync_queued(domain, &gather);
+	else
+		iommu_iotlb_sync(domain, &gather);
 }
 
-/* Sync @domain over [start, last]; on failure, take @area back out */
-static int iopt_area_sync(struct iofd_area *area, struct iommu_domain *domain)
+/* Sync @idomain over @area; on failure, take @area back out */
+static int iopt_area_sync(struct iofd_area *area, struct iofd_domain *idomain)
 {
 	LIST_HEAD(one);
 	int rc;
 
-	rc = iommu_sync_map(domain, area->node.start, iofd_area_length(area));
+	rc = iommu_sync_map(idomain->domain, area->node.start,
+			    iofd_area_length(area));
 	if (!rc)
 		return 0;
 	list_add(&area->unmap_item, &one);
-	iopt_unmap_domain(domain, &one);
+	iopt_unmap_domain(idomain, &one);
 	list_del(&area->unmap_item);
 	return rc;
 }
@@ -502,7 +507,7 @@ int iopt_map_user(struct iofd_iopt *iopt, unsigned long *iova,
 	} else {
 		/* One sync per domain for all the runs */
 		list_for_each_entry(idomain, &iopt->domains, item) {
-			rc = iopt_area_sync(area, idomain->domain);
+			rc = iopt_area_sync(area, idomain);
 			if (rc) {
 				/* It took the area back out of that one */
 				failed = idomain;
@@ -528,7 +533,7 @@ err_unmap_others:
 		if (idomain == failed)
 			continue;
 		list_add(&area->unmap_item, &one);
-		iopt_unmap_domain(idomain->domain, &one);
+		iopt_unmap_domain(idomain, &one);
 		list_del(&area->unmap_item);
 	}
 	goto err_unlock;
@@ -540,7 +545,7 @@ err_unmap:
 		if (idomain == failed)
 			break;
 		list_add(&area->unmap_item, &one);
-		iopt_unmap_domain(idomain->domain, &one);
+		iopt_unmap_domain(idomain, &one);
 		list_del(&area->unmap_item);
 	}
 err_unlock:
@@ -609,7 +614,7 @@ static int __iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	list_for_each_entry(area, &list, unmap_item)
 		iopt->nr_pinned -= area->pages->npages;
 	list_for_each_entry(idomain, &iopt->domains, item)
-		iopt_unmap_domain(idomain->domain, &list);
+		iopt_unmap_domain(idomain, &list);
 	up_write(&iopt->iova_rwsem);
 	up_read(&iopt->domains_rwsem);
 
@@ -716,7 +721,7 @@ void iopt_complete_async(struct iofd_iopt *iopt, struct list_head *done)
 	list_splice_tail_init(&iopt->pending_reqs, done);
 	if (!list_empty(&areas)) {
 		list_for_each_entry(idomain, &iopt->domains, item)
-			iopt_unmap_domain(idomain->domain, &areas);
+			iopt_unmap_domain(idomain, &areas);
 		list_for_each_entry(area, &areas, unmap_item) {
 			interval_tree_remove(&area->node, &iopt->pending);
 			iopt->nr_pinned -= area->pages->npages;

@@ -93,12 +93,15 @@ struct iofd_unmap_req {
  * @domain: the IOMMU driver's page table
  * @users: groups attached to it
  * @coherent: it enforces cache coherency (no-snoop DMA is snooped)
+ * @deferred_flush: its driver honours a queued iotlb gather and flushes
+ *	the whole IOTLB on request (IOMMU_CAP_DEFERRED_FLUSH)
  */
 struct iofd_domain {
 	struct list_head item;
 	struct iommu_domain *domain;
 	unsigned int users;
 	bool coherent;
+	bool deferred_flush;
 };
 
 /*
