@@ -185,6 +185,24 @@ mutant map_undo "review: a MAP undoes only its own" \
  }
 EOF
 
+# Issue 15's DMA use-after-free on SMMUv3: a queued gather synced rather
+# than flushed whole. io-pgtable-arm (and the mock, which honours the
+# gather as it does) adds nothing to a queued gather, so the sync flushes
+# nothing and UNMAP unpins pages a device can still reach.
+mutant queued_gather "DMA after UNMAP refused" \
+	"io_pagetable.c: a queued gather is synced, not flushed" \
+	default ioasid_fd \
+	"ioasid_attached.one_mock_device.no_dma_reaches_a_page_after_its_unmap_returns" <<'EOF'
+--- a/drivers/iommu/ioasid/io_pagetable.c
++++ b/drivers/iommu/ioasid/io_pagetable.c
+@@ -377,4 +377,1 @@
+-	if (gather.queued)
+-		iommu_iotlb_sync_queued(domain, &gather);
+-	else
+-		iommu_iotlb_sync(domain, &gather);
++	iommu_iotlb_sync(domain, &gather);
+EOF
+
 # Put back the file a mutant changed, as $PENDING describes it:
 # "link PATH TARGET KOBJ" or "copy PATH BACKUP"
 restore()

@@ -23,7 +23,10 @@
  * @IOASID_TEST_OP_PINNED: count the pages of a user range that are pinned
  *	for DMA
  * @IOASID_TEST_OP_DMA: have mock device &ioasid_test_cmd.id read or write
- *	memory through its I/O page table, as a device would
+ *	memory through its IOTLB and I/O page table, as a device would:
+ *	ENXIO (blocked or not mapped) and EPERM (not allowed) are DMA
+ *	faults; ESTALE means a stale IOTLB entry still reached a page that
+ *	was unpinned, a use-after-free by DMA that the mock refused
  * @IOASID_TEST_OP_DOMAIN_STATS: read, and optionally reset, the call
  *	counters of the mock I/O page table device &ioasid_test_cmd.id is
  *	attached to
@@ -64,11 +67,17 @@ enum {
 	IOASID_MOCK_NUM_IOMMUS = 2,
 };
 
-/* Mock IOMMU A: 48-bit aperture, 4K/2M/1G pages, reserved window */
+/*
+ * Mock IOMMU A: 48-bit aperture, 4K/2M/1G pages, reserved window; takes
+ * deferred flushes (a queued gather, then a flush of everything)
+ */
 #define IOASID_MOCK_A_LAST		((1ULL << 48) - 1)
 #define IOASID_MOCK_A_RESV_START	0xfee00000ULL
 #define IOASID_MOCK_A_RESV_LAST		0xfeefffffULL
-/* Mock IOMMU B: 40-bit aperture, 4K pages only, another reserved window */
+/*
+ * Mock IOMMU B: 40-bit aperture, 4K pages only, another reserved window;
+ * flushes only what it gathered
+ */
 #define IOASID_MOCK_B_LAST		((1ULL << 40) - 1)
 #define IOASID_MOCK_B_RESV_START	0x8000000000ULL
 #define IOASID_MOCK_B_RESV_LAST		0x80001fffffULL

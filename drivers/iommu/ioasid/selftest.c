@@ -14,14 +14,25 @@
  * window, and refuse each other's domains, so an IOASID with a device on
  * each keeps two domains.
  *
- * A mock domain's page table is an xarray of 4KiB entries. It gathers
- * unmapped ranges the way VT-d does: unless the gather is queued, a range
- * disjoint from the gathered one is flushed first, so the flush counts
- * the tests see are the ones real hardware would get. It counts the
- * calls it gets (map, map sync, unmap, IOTLB flush) and it checks the rule that
- * matters most: when an IOTLB flush comes, every page unmapped since the
- * last flush must still be pinned. A page found unpinned was given back
- * while a device could still reach it through a stale IOTLB entry.
+ * A mock domain's page table is an xarray of 4KiB entries, and its IOTLB
+ * is the worst case a caller must assume of hardware: every translation
+ * removed from the page table stays cached until an invalidation covers
+ * its IOVA, and a device's access uses a cached translation before the
+ * page table. It flushes exactly what the drivers flush, not more:
+ * - unmap adds each page it removes to the gather as io-pgtable-arm does
+ *   for SMMUv3 (a range disjoint from the gathered one, or of another
+ *   size, is flushed first), and adds nothing to a queued gather;
+ * - iotlb_sync invalidates [gather->start, gather->end], and nothing at
+ *   all when no page was gathered (pgsize 0), as arm_smmu_iotlb_sync();
+ * - flush_iotlb_all invalidates everything, the flush a queued gather
+ *   promises. Mock IOMMU A reports IOMMU_CAP_DEFERRED_FLUSH, as SMMUv3
+ *   and VT-d do, mock IOMMU B does not, so both ways of unmapping run.
+ * It counts the calls it gets (map, map sync, unmap, IOTLB flush) and
+ * checks the rule that matters most: a page must stay pinned until no
+ * IOTLB entry points at it. A page found unpinned when its entry is
+ * invalidated, or reached through a stale entry by a mock DMA, was given
+ * back while a device could still reach it: both count as late unpins,
+ * and that DMA fails with -ESTALE rather than touch the page.
  *
  * The mock device "does DMA" by translating IOVAs through whatever domain
  * its group is attached to right now, as hardware would, and reports a
@@ -85,16 +96,18 @@ static struct mock_iommu mock_iommus[IOASID_MOCK_NUM_IOMMUS] = {
 
 /*
  * struct mock_domain - a mock I/O page table
- * @lock: serializes changes to @pfns with the mock DMA that reads it
+ * @lock: serializes changes to @pfns and @iotlb with the mock DMA that
+ *	reads them
  * @pfns: IOVA >> 12 -> PTE (xa_mk_value)
- * @pending: PFNs unmapped since the last IOTLB flush
+ * @iotlb: IOVA >> 12 -> PTE, for the entries unmapped from @pfns that no
+ *	invalidation has covered yet: what a device can still reach
  */
 struct mock_domain {
 	struct iommu_domain domain;
 	struct mock_iommu *iommu;
 	struct mutex lock;	/* @pfns against mock DMA */
 	struct xarray pfns;
-	struct xarray pending;
+	struct xarray iotlb;
 	atomic64_t maps;
 	atomic64_t unmaps;
 	atomic64_t flushes;
@@ -151,7 +164,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	mock->iommu = iommu;
 	mutex_init(&mock->lock);
 	xa_init(&mock->pfns);
-	xa_init(&mock->pending);
+	xa_init(&mock->iotlb);
 	mock->domain.ops = &mock_domain_ops;
 	mock->domain.pgsize_bitmap = iommu->pgsize_bitmap;
 	mock->domain.geometry.aperture_start = 0;
@@ -168,9 +181,9 @@ static void mock_domain_free(struct iommu_domain *domain)
 	 * A domain may be freed with mappings once no device uses it, but
 	 * never with unmapped pages whose IOTLB flush did not come.
 	 */
-	WARN_ON(!xa_empty(&mock->pending));
+	WARN_ON(!xa_empty(&mock->iotlb));
 	xa_destroy(&mock->pfns);
-	xa_destroy(&mock->pending);
+	xa_destroy(&mock->iotlb);
 	kfree(mock);
 }
 
@@ -227,48 +240,64 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	unsigned long n = (pgsize * pgcount) >> MOCK_PAGE_SHIFT, i;
 
 	atomic64_inc(&mock->unmaps);
-	mutex_lock(&mock->lock);
 	for (i = 0; i != n; i++) {
-		void *pte = xa_erase(&mock->pfns, (iova >> MOCK_PAGE_SHIFT) + i);
+		unsigned long index = (iova >> MOCK_PAGE_SHIFT) + i;
+		void *pte;
 
+		mutex_lock(&mock->lock);
+		pte = xa_erase(&mock->pfns, index);
+		/* Cached until an invalidation covers it */
+		if (pte)
+			xa_store(&mock->iotlb, index, pte, GFP_KERNEL);
+		mutex_unlock(&mock->lock);
 		if (!pte)
 			break;
-		/* Remembered until the flush, when they must still be pinned */
-		xa_store(&mock->pending, xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT,
-			 xa_mk_value(1), GFP_KERNEL);
+		/*
+		 * As io-pgtable-arm: each leaf into the gather, which may
+		 * flush what it held first; nothing when queued.
+		 */
+		if (!iommu_iotlb_gather_queued(gather))
+			iommu_iotlb_gather_add_page(domain, gather,
+						    iova + (i << MOCK_PAGE_SHIFT),
+						    MOCK_PAGE_SIZE);
 	}
-	mutex_unlock(&mock->lock);
-	/* As VT-d: a disjoint range is flushed first, unless queued */
-	if (!iommu_iotlb_gather_queued(gather))
-		iommu_iotlb_gather_add_page(domain, gather, iova,
-					    i << MOCK_PAGE_SHIFT);
 	return i << MOCK_PAGE_SHIFT;
 }
 
-static void mock_domain_flush(struct mock_domain *mock)
+/* Drop the cached entries of [first, last] (IOVA >> 12) */
+static void mock_domain_invalidate(struct mock_domain *mock,
+				   unsigned long first, unsigned long last)
 {
-	unsigned long pfn;
-	void *entry;
+	unsigned long index;
+	void *pte;
 
 	atomic64_inc(&mock->flushes);
 	mutex_lock(&mock->lock);
-	xa_for_each(&mock->pending, pfn, entry) {
+	xa_for_each_range(&mock->iotlb, index, pte, first, last) {
+		unsigned long pfn = xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT;
+
+		/* Reachable until now: it must not have been given back */
 		if (!folio_maybe_dma_pinned(page_folio(pfn_to_page(pfn))))
 			atomic64_inc(&mock->late_unpins);
-		xa_erase(&mock->pending, pfn);
+		xa_erase(&mock->iotlb, index);
 	}
 	mutex_unlock(&mock->lock);
 }
 
+/* As arm_smmu_iotlb_sync(): only what was gathered, if anything was */
 static void mock_domain_iotlb_sync(struct iommu_domain *domain,
 				   struct iommu_iotlb_gather *gather)
 {
-	mock_domain_flush(to_mock_domain(domain));
+	if (!gather->pgsize)
+		return;
+	mock_domain_invalidate(to_mock_domain(domain),
+			       gather->start >> MOCK_PAGE_SHIFT,
+			       gather->end >> MOCK_PAGE_SHIFT);
 }
 
 static void mock_domain_flush_iotlb_all(struct iommu_domain *domain)
 {
-	mock_domain_flush(to_mock_domain(domain));
+	mock_domain_invalidate(to_mock_domain(domain), 0, ULONG_MAX);
 }
 
 /* What a caching-mode VT-d turns into an invalidation: count it */
@@ -302,6 +331,15 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.free = mock_domain_free,
 };
 
+/* Mock IOMMU A takes deferred flushes, as SMMUv3, VT-d and AMD do */
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	struct mock_iommu *iommu = dev_to_mock_iommu(dev);
+
+	return cap == IOMMU_CAP_DEFERRED_FLUSH && iommu &&
+	       iommu->index == IOASID_MOCK_IOMMU_A;
+}
+
 static struct iommu_device *mock_probe_device(struct device *dev)
 {
 	struct mock_iommu *iommu = dev_to_mock_iommu(dev);
@@ -327,6 +365,7 @@ static const struct iommu_ops mock_ops = {
 	.blocked_domain = &mock_blocking_domain,
 	.owner = THIS_MODULE,
 	.pgsize_bitmap = SZ_4K,
+	.capable = mock_capable,
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.device_group = generic_device_group,
 	.probe_device = mock_probe_device,
@@ -609,10 +648,18 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 		unsigned long cur = iova + done;
 		unsigned long offset = cur & (MOCK_PAGE_SIZE - 1);
 		unsigned long n = min(length - done, MOCK_PAGE_SIZE - offset);
-		void *pte = xa_load(&mock->pfns, cur >> MOCK_PAGE_SHIFT);
+		void *pte = xa_load(&mock->iotlb, cur >> MOCK_PAGE_SHIFT);
 		unsigned long pfn;
 		void *kaddr;
 
+		if (pte && !folio_maybe_dma_pinned(page_folio(pfn_to_page(
+				xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT)))) {
+			atomic64_inc(&mock->late_unpins);
+			rc = -ESTALE;
+			break;
+		}
+		if (!pte)
+			pte = xa_load(&mock->pfns, cur >> MOCK_PAGE_SHIFT);
 		if (!pte) {
 			rc = -ENXIO;
 			fault_iova = cur;
@@ -633,7 +680,7 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 		done += n;
 	}
 	mutex_unlock(&mock->lock);
-	if (rc)
+	if (rc == -ENXIO || rc == -EPERM)
 		mock_report_fault(mock, &mdev->pdev->dev, fault_iova, write,
 				  rc == -EPERM);
 out_unlock:

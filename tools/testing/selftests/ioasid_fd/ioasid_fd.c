@@ -655,6 +655,7 @@ TEST_F(ioasid_attached_unlimited, unmap_of_1024_mappings_flushes_once_per_domain
 TEST_F(ioasid_attached, dma_reaches_memory_until_unmap)
 {
 	char data[64], back[64];
+	int d;
 
 	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
 
@@ -671,10 +672,86 @@ TEST_F(ioasid_attached, dma_reaches_memory_until_unmap)
 
 	test_unmap(self->ioasid, MIB, 2 * PAGE);
 	memset(self->buf, 0, PAGE);
-	test_err_dma(ENXIO, self->dev[0], MIB, data, sizeof(data), true);
-	test_err_dma(ENXIO, self->dev[0], MIB, back, sizeof(back), false);
+	for (d = 0; d != variant->ndevs; d++) {
+		test_err_dma(ENXIO, self->dev[d], MIB, data, sizeof(data),
+			     true);
+		test_err_dma(ENXIO, self->dev[d], MIB, back, sizeof(back),
+			     false);
+	}
 	/* The failed write did not reach the page */
 	EXPECT_EQ(0, self->buf[0]);
+}
+
+/*
+ * A device's IOTLB may keep any translation it ever had until an
+ * invalidation covers it. When UNMAP returns, every way of unmapping
+ * must have invalidated what it removed, on a driver that takes a
+ * queued gather (mock A, as SMMUv3 and VT-d) and on one that does not
+ * (mock B): the mock IOTLB keeps every removed entry until then, and a
+ * DMA through one to an unpinned page fails with ESTALE.
+ */
+TEST_F(ioasid_attached, no_dma_reaches_a_page_after_its_unmap_returns)
+{
+	struct ioasid_test_cmd stats;
+	char data[64];
+	int d, i;
+
+	memset(data, 0xe7, sizeof(data));
+	memset(self->buf, 0, 8 * PAGE);
+	/* Four mappings of two pages with a hole after each: disjoint */
+	for (i = 0; i != 4; i++)
+		test_map_fixed(self->ioasid, self->buf + 2 * i * PAGE,
+			       2 * PAGE, MIB + 4 * i * PAGE);
+	for (d = 0; d != variant->ndevs; d++) {
+		for (i = 0; i != 4; i++)
+			test_dma_read(self->dev[d], MIB + 4 * i * PAGE + PAGE,
+				      data, sizeof(data));
+		ASSERT_EQ(0, _test_domain_stats(self->fd, self->dev[d], true,
+						&stats));
+	}
+
+	/* One UNMAP over all four */
+	ASSERT_EQ(0, _test_unmap(self->fd, self->ioasid, MIB, 16 * PAGE, 0,
+				 NULL));
+	for (d = 0; d != variant->ndevs; d++) {
+		ASSERT_EQ(0, _test_domain_stats(self->fd, self->dev[d], true,
+						&stats));
+		EXPECT_EQ(mock_unmap_flushes(d, 4),
+			  stats.domain_stats.out_flushes);
+		EXPECT_EQ(0, stats.domain_stats.out_late_unpins);
+		for (i = 0; i != 4; i++)
+			test_err_dma(ENXIO, self->dev[d],
+				     MIB + 4 * i * PAGE + PAGE, data,
+				     sizeof(data), true);
+	}
+
+	/* UNMAP_ASYNC, once its completion has come */
+	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
+	test_async_hold(true);
+	test_unmap_async(self->ioasid, MIB, 2 * PAGE, 1);
+	test_async_hold(false);
+	test_pinned(self->buf, 2 * PAGE, 0);
+	for (d = 0; d != variant->ndevs; d++)
+		test_err_dma(ENXIO, self->dev[d], MIB, data, sizeof(data),
+			     true);
+
+	/* Everything, by UNMAP of the whole IOVA space */
+	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
+	test_map_fixed(self->ioasid, self->buf + 4 * PAGE, 2 * PAGE, 8 * MIB);
+	ASSERT_EQ(0, _test_unmap(self->fd, self->ioasid, 0, 0,
+				 IOASID_UNMAP_ALL, NULL));
+	for (d = 0; d != variant->ndevs; d++) {
+		test_err_dma(ENXIO, self->dev[d], MIB, data, sizeof(data),
+			     true);
+		test_err_dma(ENXIO, self->dev[d], 8 * MIB, data, sizeof(data),
+			     true);
+		ASSERT_EQ(0, _test_domain_stats(self->fd, self->dev[d], false,
+						&stats));
+		EXPECT_EQ(0, stats.domain_stats.out_late_unpins);
+	}
+	/* No DMA wrote anything after its unmap */
+	for (i = 0; i != 8 * (int)PAGE; i++)
+		ASSERT_EQ(0, self->buf[i]);
 }
 
 TEST_F(ioasid_attached, dma_respects_map_permissions)
