@@ -668,19 +668,41 @@ int iopt_unmap_seq(struct iofd_iopt *iopt, unsigned long iova,
 }
 
 /**
+ * iopt_pending_in - is an asynchronous unmap of [iova, last] unflushed?
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the range
+ * @last: last IOVA of the range, inclusive
+ *
+ * Return: true if a pending area overlaps the range. Only a hint once
+ * the lock is dropped: an UNMAP_ASYNC may come right after.
+ */
+bool iopt_pending_in(struct iofd_iopt *iopt, unsigned long iova,
+		     unsigned long last)
+{
+	bool pending;
+
+	down_read(&iopt->iova_rwsem);
+	pending = interval_tree_iter_first(&iopt->pending, iova, last);
+	up_read(&iopt->iova_rwsem);
+	return pending;
+}
+
+/**
  * iopt_unmap_async - take mappings out of the IOVA space, flush later
  * @iopt: the IOVA space
  * @req: the request, with @req->iova and @req->last set; queued on
  *	success, until iopt_complete_async() hands it back
+ * @queue_empty: queue @req even if nothing is mapped in the range, so
+ *	that its completion is reported after those pending before it
  * @unmapped: out: bytes that were mapped in the range
  *
  * The areas leave the tree but stay mapped and pinned until
  * iopt_complete_async().
  *
- * Return: as iopt_unmap().
+ * Return: as iopt_unmap(), but 0 for an empty range with @queue_empty.
  */
 int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
-		     unsigned long *unmapped)
+		     bool queue_empty, unsigned long *unmapped)
 {
 	struct iofd_area *area;
 	int rc;
@@ -689,6 +711,10 @@ int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
 	down_write(&iopt->iova_rwsem);
 	rc = iopt_take_areas(iopt, req->iova, req->last, &req->areas,
 			     unmapped, NULL);
+	if (rc == -ENOENT && queue_empty) {
+		*unmapped = 0;
+		rc = 0;
+	}
 	if (!rc) {
 		list_for_each_entry(area, &req->areas, unmap_item)
 			interval_tree_insert(&area->node, &iopt->pending);

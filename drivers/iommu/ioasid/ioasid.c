@@ -271,7 +271,7 @@ out_put:
  */
 static int iofd_ioasid_unmap_later(struct iofd_ioasid *ioasid,
 				   unsigned long iova, unsigned long last,
-				   u32 cause, u64 cookie,
+				   u32 cause, u64 cookie, bool report_empty,
 				   unsigned long *unmapped)
 {
 	struct iofd_unmap_req *req;
@@ -284,7 +284,7 @@ static int iofd_ioasid_unmap_later(struct iofd_ioasid *ioasid,
 	req->last = last;
 	req->cause = cause;
 	req->cookie = cookie;
-	rc = iopt_unmap_async(&ioasid->iopt, req, unmapped);
+	rc = iopt_unmap_async(&ioasid->iopt, req, report_empty, unmapped);
 	if (rc)
 		kfree(req);
 	return rc;
@@ -314,9 +314,28 @@ static int iofd_unmap_range(u32 flags, u64 iova, u64 length,
 	return 0;
 }
 
+/* IOASID_UNMAP_COMPLETE_ASYNC: what is pending, done when we return */
+static int iofd_ioasid_complete_ioctl(struct iofd_ucmd *ucmd)
+{
+	struct ioasid_unmap *cmd = ucmd->cmd;
+	struct iofd_ioasid *ioasid;
+
+	if (cmd->flags != IOASID_UNMAP_COMPLETE_ASYNC || cmd->iova ||
+	    cmd->length || cmd->cookie)
+		return -EINVAL;
+	ioasid = iofd_get_ioasid(ucmd->ictx, cmd->ioasid);
+	if (IS_ERR(ioasid))
+		return PTR_ERR(ioasid);
+	iofd_ioasid_complete_async(ioasid);
+	iofd_put_object(&ioasid->obj);
+	cmd->out_length = 0;
+	return iofd_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 {
-	const u32 known = IOASID_UNMAP_ALL | IOASID_UNMAP_ASYNC;
+	const u32 known = IOASID_UNMAP_ALL | IOASID_UNMAP_ASYNC |
+			  IOASID_UNMAP_COMPLETE_ASYNC;
 	struct ioasid_unmap *cmd = ucmd->cmd;
 	struct iofd_ioasid *ioasid;
 	unsigned long iova, last, unmapped;
@@ -324,6 +343,8 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 
 	if ((cmd->flags & ~known) || cmd->__reserved)
 		return -EOPNOTSUPP;
+	if (cmd->flags & IOASID_UNMAP_COMPLETE_ASYNC)
+		return iofd_ioasid_complete_ioctl(ucmd);
 	if (cmd->cookie && !(cmd->flags & IOASID_UNMAP_ASYNC))
 		return -EOPNOTSUPP;
 	rc = iofd_unmap_range(cmd->flags, cmd->iova, cmd->length, &iova,
@@ -335,15 +356,35 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 	if (IS_ERR(ioasid))
 		return PTR_ERR(ioasid);
 
+	/*
+	 * A reply that cannot be written fails the call before it changes
+	 * anything; the one after the unmap can only fail if the caller's
+	 * memory changed meanwhile.
+	 */
+	cmd->out_length = 0;
+	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_put;
+
 	if (cmd->flags & IOASID_UNMAP_ASYNC) {
+		/* An empty UNMAP_ALL still owes the caller its cookie */
 		rc = iofd_ioasid_unmap_later(ioasid, iova, last,
 					     IOASID_INVAL_ASYNC_UNMAP,
-					     cmd->cookie, &unmapped);
+					     cmd->cookie,
+					     cmd->flags & IOASID_UNMAP_ALL,
+					     &unmapped);
 		/* Queued again only once it ran: what is pending joins */
 		if (!rc && (!IS_ENABLED(CONFIG_IOASID_FD_TEST) ||
 			    !READ_ONCE(ioasid->ictx->test_async_hold)))
 			queue_work(system_unbound_wq, &ioasid->async_work);
 	} else {
+		/*
+		 * When this returns, nothing in the range may be reachable,
+		 * including what an UNMAP_ASYNC took out and left unflushed;
+		 * its own completion is reported first.
+		 */
+		if (iopt_pending_in(&ioasid->iopt, iova, last))
+			iofd_ioasid_complete_async(ioasid);
 		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
 		if (!rc)
 			iofd_report_inval(ucmd->ictx, ioasid->obj.id, 0, iova,
@@ -385,7 +426,7 @@ static struct iofd_ioasid *iofd_batch_ioasid(struct iofd_ctx *ictx,
 }
 
 static int iofd_batch_one(struct iofd_ctx *ictx, struct xarray *touched,
-			  struct ioasid_batch_op *op)
+			  struct ioasid_batch_op *op, u64 *seq)
 {
 	struct iofd_ioasid *ioasid;
 	unsigned long iova, last, unmapped;
@@ -405,7 +446,7 @@ static int iofd_batch_one(struct iofd_ctx *ictx, struct xarray *touched,
 		/* The batch syncs all its maps at its end */
 		return iofd_ioasid_do_map(ioasid, op->flags, op->user_va,
 					  op->length, &op->iova, prot,
-					  IOPT_MAP_NOSYNC, NULL);
+					  IOPT_MAP_NOSYNC, seq);
 	case IOASID_BATCH_UNMAP:
 		if (op->flags & ~IOASID_UNMAP_ALL)
 			return -EOPNOTSUPP;
@@ -420,7 +461,8 @@ static int iofd_batch_one(struct iofd_ctx *ictx, struct xarray *touched,
 			return PTR_ERR(ioasid);
 		/* The batch flushes all its unmaps at its end */
 		rc = iofd_ioasid_unmap_later(ioasid, iova, last,
-					     IOASID_INVAL_UNMAP, 0, &unmapped);
+					     IOASID_INVAL_UNMAP, 0, false,
+					     &unmapped);
 		if (rc == -ENOENT && (op->flags & IOASID_UNMAP_ALL)) {
 			unmapped = 0;
 			rc = 0;
@@ -459,6 +501,7 @@ int iofd_ioasid_batch(struct iofd_ucmd *ucmd)
 		void __user *uop = u64_to_user_ptr(cmd->ops) +
 				   (size_t)done * cmd->op_size;
 		struct ioasid_batch_op op;
+		u64 seq;
 
 		if (fatal_signal_pending(current)) {
 			rc = -EINTR;
@@ -467,14 +510,25 @@ int iofd_ioasid_batch(struct iofd_ucmd *ucmd)
 		rc = copy_struct_from_user(&op, sizeof(op), uop, cmd->op_size);
 		if (rc)
 			break;
-		rc = iofd_batch_one(ucmd->ictx, &touched, &op);
+		rc = iofd_batch_one(ucmd->ictx, &touched, &op, &seq);
 		if (rc)
 			break;
 		if (copy_to_user(uop, &op, min_t(size_t, cmd->op_size,
 						 sizeof(op)))) {
-			/* Done, but its results are lost: count it */
-			done++;
 			rc = -EFAULT;
+			/*
+			 * Nobody could find a mapping at an IOVA we chose
+			 * and cannot tell: take it back, as IOASID_MAP does.
+			 * Anything else is done, its results lost: count it.
+			 */
+			if (op.op == IOASID_BATCH_MAP &&
+			    !(op.flags & IOASID_MAP_FIXED_IOVA)) {
+				ioasid = xa_load(&touched, op.ioasid);
+				iopt_unmap_seq(&ioasid->iopt, op.iova,
+					       op.iova + op.length - 1, seq);
+				break;
+			}
+			done++;
 			break;
 		}
 		cond_resched();

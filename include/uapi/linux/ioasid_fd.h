@@ -274,10 +274,15 @@ struct ioasid_map {
  *	the IOTLB flush and the unpin happen later, and an
  *	&IOASID_INVAL_ASYNC_UNMAP invalidation event carrying
  *	&ioasid_unmap.cookie says when they are done
+ * @IOASID_UNMAP_COMPLETE_ASYNC: unmap nothing, but complete every
+ *	asynchronous unmap of the IOASID still pending (flush, unpin, post
+ *	its event) before returning; alone, with &ioasid_unmap.iova,
+ *	&ioasid_unmap.length and &ioasid_unmap.cookie 0
  */
 enum ioasid_unmap_flags {
 	IOASID_UNMAP_ALL = 1 << 0,
 	IOASID_UNMAP_ASYNC = 1 << 1,
+	IOASID_UNMAP_COMPLETE_ASYNC = 1 << 2,
 };
 
 /**
@@ -307,8 +312,24 @@ enum ioasid_unmap_flags {
  * asynchronous unmaps pending by then, unpins, and reports an
  * &IOASID_INVAL_ASYNC_UNMAP invalidation with @cookie. A MAP at a fixed
  * IOVA in a range still pending first waits for that flush; a
- * kernel-chosen IOVA avoids such ranges. Closing the fd or destroying
- * the IOASID completes what is pending.
+ * kernel-chosen IOVA avoids such ranges. IOASID_UNMAP_ALL with
+ * IOASID_UNMAP_ASYNC of an IOASID with no mapping still reports its
+ * @cookie, once what earlier calls left pending is flushed. A caller that
+ * cannot rely on the events (it has no queue for the IOASID's
+ * invalidations, or its queue overflowed and it read an
+ * &IOASID_EVENT_LOST record) completes what is pending itself with
+ * IOASID_UNMAP_COMPLETE_ASYNC: when that returns, every asynchronous
+ * unmap the IOASID had is flushed and unpinned (@out_length is 0; the
+ * calls that started them reported their bytes). A synchronous UNMAP whose
+ * range overlaps a pending one first completes what is pending (its
+ * events come first), so that when it returns nothing in its range is
+ * reachable. Closing the fd or destroying the IOASID completes what is
+ * pending.
+ *
+ * The structure is written back before anything is unmapped: a reply
+ * that cannot be written fails with EFAULT and changes nothing. Only if
+ * the caller's memory changes during the call can the final write-back
+ * fail after the unmap; the unmap and its event then stand.
  *
  * Errors:
  *  - EINVAL: @length is 0 (without IOASID_UNMAP_ALL), an address is
@@ -316,7 +337,9 @@ enum ioasid_unmap_flags {
  *  - EOVERFLOW: @iova + @length overflows;
  *  - ENOENT: no mapping lies in the range (IOASID_UNMAP_ALL of an empty
  *    IOASID succeeds and reports 0 bytes, and reports no event);
- *  - EOPNOTSUPP: @cookie is not 0 without IOASID_UNMAP_ASYNC.
+ *  - EOPNOTSUPP: @cookie is not 0 without IOASID_UNMAP_ASYNC;
+ *  - EINVAL: IOASID_UNMAP_COMPLETE_ASYNC with another flag, or with
+ *    @iova, @length or @cookie not 0.
  */
 struct ioasid_unmap {
 	__u32 size;
@@ -624,8 +647,9 @@ enum ioasid_batch_op_type {
  * struct ioasid_batch_op - one operation of IOASID_BATCH
  * @op: an &enum ioasid_batch_op_type
  * @flags: for a MAP, &enum ioasid_map_flags; for an UNMAP,
- *	IOASID_UNMAP_ALL or 0 (IOASID_UNMAP_ASYNC is refused: the batch
- *	flushes once at its end anyway)
+ *	IOASID_UNMAP_ALL or 0 (IOASID_UNMAP_ASYNC and
+ *	IOASID_UNMAP_COMPLETE_ASYNC are refused: the batch flushes and
+ *	completes everything pending once at its end anyway)
  * @ioasid: the IOASID
  * @__reserved: must be 0
  * @user_va: for a MAP, as &ioasid_map.user_va; must be 0 for an UNMAP
@@ -680,7 +704,8 @@ struct ioasid_batch_op {
  * with operation k's errno. @out_done is written back even then; when
  * the call succeeds it is @num_ops. An operation whose output fields
  * cannot be written back is done and counted, and the call fails with
- * EFAULT.
+ * EFAULT; except a MAP at a kernel-chosen IOVA, which nobody could find:
+ * it is undone, not counted, and the call fails with EFAULT.
  *
  * Errors: EINVAL if @num_ops is 0 or above IOASID_BATCH_MAX_OPS, or
  * @op_size is too small; an operation's error, see above.

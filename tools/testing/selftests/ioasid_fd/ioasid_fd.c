@@ -754,6 +754,38 @@ TEST_F(ioasid_attached, no_dma_reaches_a_page_after_its_unmap_returns)
 		ASSERT_EQ(0, self->buf[i]);
 }
 
+/*
+ * An UNMAP whose structure cannot be written back fails with EFAULT,
+ * and must then have changed nothing: not unmapped, not unpinned.
+ */
+TEST_F(ioasid_attached, an_unmap_whose_reply_cannot_be_written_changes_nothing)
+{
+	uint32_t flags[] = { 0, IOASID_UNMAP_ASYNC, IOASID_UNMAP_ALL };
+	struct ioasid_unmap *cmd;
+	unsigned int i;
+
+	cmd = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
+	for (i = 0; i != ARRAY_SIZE(flags); i++) {
+		ASSERT_EQ(0, mprotect(cmd, PAGE, PROT_READ | PROT_WRITE));
+		*cmd = (struct ioasid_unmap){
+			.size = sizeof(*cmd),
+			.flags = flags[i],
+			.ioasid = self->ioasid,
+			.iova = flags[i] & IOASID_UNMAP_ALL ? 0 : MIB,
+			.length = flags[i] & IOASID_UNMAP_ALL ? 0 : 2 * PAGE,
+		};
+		ASSERT_EQ(0, mprotect(cmd, PAGE, PROT_READ));
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOASID_UNMAP, cmd));
+		EXPECT_EQ(1, _test_mappings(self->fd, self->ioasid));
+		test_pinned(self->buf, 2 * PAGE, 2);
+		test_check_map(self->ioasid, MIB, self->buf, 2 * PAGE);
+	}
+	munmap(cmd, PAGE);
+}
+
 TEST_F(ioasid_attached, dma_respects_map_permissions)
 {
 	uint64_t ro = MIB, wo = 2 * MIB;

@@ -339,6 +339,47 @@ TEST_F(batch, a_failing_op_leaves_those_before_it_done)
 	}
 }
 
+/*
+ * A MAP at a kernel-chosen IOVA whose reply cannot be written back is a
+ * mapping nobody could find: the batch undoes it and does not count it.
+ * A MAP at a fixed IOVA stays done and counted (the caller knows where
+ * it is), and the call fails with EFAULT either way.
+ */
+TEST_F(batch, a_kernel_chosen_map_whose_reply_is_lost_is_undone)
+{
+	struct ioasid_batch_op *ops;
+	char *two;
+	uint32_t done;
+
+	/* Op 0 ends the first page; op 1 starts the second, read-only */
+	two = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	ops = (struct ioasid_batch_op *)(two + PAGE - sizeof(*ops));
+	op_map(&ops[0], self->ioasid, self->buf, PAGE, IOVA_OF(0), true);
+	op_map(&ops[1], self->ioasid, self->buf + PAGE, PAGE, 0, false);
+	ASSERT_EQ(0, mprotect(two + PAGE, PAGE, PROT_READ));
+	EXPECT_ERRNO(EFAULT, _test_batch(self->fd, ops, 2, sizeof(*ops),
+					 &done));
+	EXPECT_EQ(1, done);
+	EXPECT_EQ(1, _test_mappings(self->fd, self->ioasid));
+	test_pinned(self->buf, PAGE, 1);
+	test_pinned(self->buf + PAGE, PAGE, 0);
+
+	ASSERT_EQ(0, mprotect(two + PAGE, PAGE, PROT_READ | PROT_WRITE));
+	op_map(&ops[0], self->ioasid, self->buf + 2 * PAGE, PAGE, IOVA_OF(2),
+	       true);
+	op_map(&ops[1], self->ioasid, self->buf + PAGE, PAGE, IOVA_OF(1),
+	       true);
+	ASSERT_EQ(0, mprotect(two + PAGE, PAGE, PROT_READ));
+	EXPECT_ERRNO(EFAULT, _test_batch(self->fd, ops, 2, sizeof(*ops),
+					 &done));
+	EXPECT_EQ(2, done);
+	EXPECT_EQ(3, _test_mappings(self->fd, self->ioasid));
+	test_check_map(self->ioasid, IOVA_OF(1), self->buf + PAGE, PAGE);
+	munmap(two, 2 * PAGE);
+}
+
 TEST_F(batch, a_map_after_an_unmap_of_the_same_range_waits_for_the_flush)
 {
 	struct ioasid_test_cmd stats;

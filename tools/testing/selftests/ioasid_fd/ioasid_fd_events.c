@@ -817,7 +817,6 @@ TEST_F(events, async_unmap_returns_before_the_flush_and_reports_it_done)
 
 	/* Out of the IOASID, still pinned, not reported */
 	EXPECT_EQ(0, _test_mappings(self->fd, self->ioasid));
-	test_err_unmap(ENOENT, self->ioasid, MIB, 4 * PAGE);
 	test_pinned(self->buf, 4 * PAGE, 4);
 	test_no_event(self->qfd);
 
@@ -922,6 +921,129 @@ TEST_F(events, a_fixed_map_into_a_pending_range_completes_it_first)
 	EXPECT_EQ(0, strcmp(back, "new"));
 
 	/* Nothing was left to complete */
+	test_async_hold(false);
+	test_no_event(self->qfd);
+}
+
+/*
+ * When a synchronous UNMAP returns, nothing in its range is reachable:
+ * not even what an UNMAP_ASYNC took out and left unflushed, which it
+ * completes first, and whose completion is reported first.
+ */
+TEST_F(events, a_sync_unmap_completes_the_async_unmaps_in_its_range)
+{
+	struct ioasid_event ev;
+	uint64_t unmapped;
+	char data[8] = "stale";
+
+	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
+	test_map_fixed(self->ioasid, self->buf + 2 * PAGE, 2 * PAGE,
+		       MIB + 2 * PAGE);
+	test_async_hold(true);
+	test_unmap_async(self->ioasid, MIB, 2 * PAGE, 9);
+	test_no_event(self->qfd);
+
+	ASSERT_EQ(0, _test_unmap(self->fd, self->ioasid, MIB, 4 * PAGE, 0,
+				 &unmapped));
+	/* The async call already counted its own bytes */
+	EXPECT_EQ(2 * PAGE, unmapped);
+	test_pinned(self->buf, 4 * PAGE, 0);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, 0, MIB, MIB + 2 * PAGE - 1,
+		     IOASID_INVAL_ASYNC_UNMAP, 9);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, 0, MIB, MIB + 4 * PAGE - 1,
+		     IOASID_INVAL_UNMAP, 0);
+	test_err_dma(ENXIO, self->dev, MIB, data, sizeof(data), true);
+	test_next_event(&ev);
+	EXPECT_EQ(IOASID_EVENT_FAULT, ev.type);
+
+	/* UNMAP_ALL of an IOASID that holds only a pending unmap */
+	test_map_fixed(self->ioasid, self->buf, 2 * PAGE, MIB);
+	test_unmap_async(self->ioasid, MIB, 2 * PAGE, 10);
+	ASSERT_EQ(0, _test_unmap(self->fd, self->ioasid, 0, 0,
+				 IOASID_UNMAP_ALL, &unmapped));
+	EXPECT_EQ(0, unmapped);
+	test_pinned(self->buf, 2 * PAGE, 0);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, 0, MIB, MIB + 2 * PAGE - 1,
+		     IOASID_INVAL_ASYNC_UNMAP, 10);
+	test_err_dma(ENXIO, self->dev, MIB, data, sizeof(data), true);
+	test_next_event(&ev);
+	EXPECT_EQ(IOASID_EVENT_FAULT, ev.type);
+
+	/* Nothing was left to complete */
+	test_async_hold(false);
+	test_no_event(self->qfd);
+}
+
+/*
+ * A caller that cannot count on the events (no queue, or a LOST record)
+ * completes what UNMAP_ASYNC left pending itself, and an UNMAP_ALL|ASYNC
+ * of an empty IOASID still reports its cookie.
+ */
+TEST_F(events, complete_async_returns_once_everything_pending_is_done)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UNMAP_COMPLETE_ASYNC,
+		.ioasid = self->ioasid,
+	};
+	struct ioasid_event ev;
+	int i;
+
+	for (i = 0; i != 2; i++)
+		test_map_fixed(self->ioasid, self->buf + 2 * i * PAGE, PAGE,
+			       MIB + 2 * i * PAGE);
+	test_async_hold(true);
+	for (i = 0; i != 2; i++)
+		test_unmap_async(self->ioasid, MIB + 2 * i * PAGE, PAGE, 20 + i);
+	test_pinned(self->buf, 3 * PAGE, 2);
+
+	/* Bad input changes nothing */
+	cmd.iova = MIB;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOASID_UNMAP, &cmd));
+	cmd.iova = 0;
+	cmd.cookie = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOASID_UNMAP, &cmd));
+	cmd.cookie = 0;
+	cmd.flags |= IOASID_UNMAP_ALL;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOASID_UNMAP, &cmd));
+	cmd.flags = IOASID_UNMAP_COMPLETE_ASYNC;
+	test_pinned(self->buf, 3 * PAGE, 2);
+	test_no_event(self->qfd);
+
+	cmd.out_length = 1;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_UNMAP, &cmd));
+	EXPECT_EQ(0, cmd.out_length);
+	test_pinned(self->buf, 3 * PAGE, 0);
+	for (i = 0; i != 2; i++) {
+		test_next_event(&ev);
+		EXPECT_INVAL(&ev, self->ioasid, 0, MIB + 2 * i * PAGE,
+			     MIB + (2 * i + 1) * PAGE - 1,
+			     IOASID_INVAL_ASYNC_UNMAP, 20 + i);
+	}
+
+	/* Nothing mapped: the cookie still comes, when the IOASID is done */
+	{
+		struct ioasid_unmap all = {
+			.size = sizeof(all),
+			.flags = IOASID_UNMAP_ALL | IOASID_UNMAP_ASYNC,
+			.ioasid = self->ioasid,
+			.cookie = 22,
+		};
+
+		ASSERT_EQ(0, ioctl(self->fd, IOASID_UNMAP, &all));
+		EXPECT_EQ(0, all.out_length);
+	}
+	test_no_event(self->qfd);
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_UNMAP, &cmd));
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, 0, 0, UINT64_MAX,
+		     IOASID_INVAL_ASYNC_UNMAP, 22);
+
+	/* Nothing is pending: completing is a no-op */
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_UNMAP, &cmd));
 	test_async_hold(false);
 	test_no_event(self->qfd);
 }

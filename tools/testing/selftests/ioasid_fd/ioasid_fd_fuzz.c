@@ -886,6 +886,8 @@ static void op_unmap(struct fz *f, struct fz_ctx *c)
 		flags |= IOASID_UNMAP_ALL;
 	if (chance(f, 25))
 		flags |= IOASID_UNMAP_ASYNC;
+	else if (chance(f, 10))
+		flags = IOASID_UNMAP_COMPLETE_ASYNC;
 	cmd->flags = fz_flags(f, flags);
 	cmd->__reserved = fz_reserved(f);
 	if (flags & IOASID_UNMAP_ASYNC || chance(f, 3))
@@ -927,6 +929,9 @@ static void op_unmap(struct fz *f, struct fz_ctx *c)
 	eff = *cmd;
 	if (eff.size < sizeof(eff))
 		memset((char *)&eff + eff.size, 0, sizeof(eff) - eff.size);
+	/* Completing what is pending changes no mapping of the model's */
+	if (eff.flags & IOASID_UNMAP_COMPLETE_ASYNC)
+		return;
 	if (eff.flags & IOASID_UNMAP_ALL)
 		model_unmap(f, c, eff.ioasid, 0, UINT64_MAX, eff.out_length);
 	else
