@@ -36,7 +36,7 @@
 struct iofd_ctx {
 	struct file *file;
 	struct xarray objects;
-	u32 next_id;
+	u32 next_id;	/* under the xa_lock of @objects; only grows */
 	struct mutex lock;	/* attachment state, see above */
 	struct xarray groups;
 	/* Bound devices, for naming a faulting device by its label */

@@ -44,6 +44,9 @@
  * @IOASID_TEST_OP_BUSY: look object &ioasid_test_cmd.id up and keep using
  *	it, as a long call would, until a signal comes (EINTR) or a minute
  *	passes (ETIMEDOUT)
+ * @IOASID_TEST_OP_SKIP_IDS: let the fd's next object ID be at least
+ *	&ioasid_test_cmd.skip_ids.next (never lower), so that a test reaches
+ *	the end of the ID space without creating 2^31 objects
  */
 enum ioasid_test_op {
 	IOASID_TEST_OP_MOCK_DEVICE = 1,
@@ -58,6 +61,7 @@ enum ioasid_test_op {
 	IOASID_TEST_OP_INJECT_FAULTS,
 	IOASID_TEST_OP_ASYNC_HOLD,
 	IOASID_TEST_OP_BUSY,
+	IOASID_TEST_OP_SKIP_IDS,
 };
 
 /* The mock IOMMUs: their apertures differ, so do their reserved windows */
@@ -156,6 +160,9 @@ enum {
  * @async_hold.flags: IOASID_TEST_ASYNC_HOLD to hold; 0 to let go, which
  *	completes everything held before returning
  * @async_hold.__reserved: must be 0
+ * @skip_ids: for IOASID_TEST_OP_SKIP_IDS
+ * @skip_ids.next: the lowest ID the fd may hand out next, up to 2^31
+ * @skip_ids.__reserved: must be 0
  * @last: marks the end of the first release, for the size checks
  */
 struct ioasid_test_cmd {
@@ -221,6 +228,10 @@ struct ioasid_test_cmd {
 			__u32 flags;
 			__u32 __reserved;
 		} async_hold;
+		struct {
+			__u32 next;
+			__u32 __reserved;
+		} skip_ids;
 	};
 	__u32 last;
 };

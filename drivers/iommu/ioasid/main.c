@@ -62,12 +62,24 @@ struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
 	/* The reference the table will hold once the object is published */
 	refcount_set(&obj->users, 1);
 
-	/* Reserve the ID: lookups see nothing here until finalize */
-	rc = xa_alloc_cyclic(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
-			     xa_limit_31b, &ictx->next_id, GFP_KERNEL_ACCOUNT);
-	if (rc < 0) {
+	/*
+	 * Reserve the ID: lookups see nothing here until finalize. IDs only
+	 * grow, so a stale ID never names a newer object: once the 31-bit
+	 * space is used up the fd makes no more objects.
+	 */
+	xa_lock(&ictx->objects);
+	if (ictx->next_id > INT_MAX)
+		rc = -ENOSPC;
+	else
+		rc = __xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+				XA_LIMIT(ictx->next_id, INT_MAX),
+				GFP_KERNEL_ACCOUNT);
+	if (!rc)
+		ictx->next_id = max(ictx->next_id, obj->id + 1);
+	xa_unlock(&ictx->objects);
+	if (rc) {
 		kfree(obj);
-		return ERR_PTR(rc);
+		return ERR_PTR(rc == -EBUSY ? -ENOSPC : rc);
 	}
 	return obj;
 }

@@ -873,6 +873,22 @@ static int iofd_test_busy(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 	return left ? -EINTR : -ETIMEDOUT;
 }
 
+/* Jump ahead in the fd's ID space; IDs still only grow */
+static int iofd_test_skip_ids(struct iofd_ucmd *ucmd,
+			      struct ioasid_test_cmd *cmd)
+{
+	struct iofd_ctx *ictx = ucmd->ictx;
+
+	if (cmd->skip_ids.__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->skip_ids.next > (u32)INT_MAX + 1)
+		return -EINVAL;
+	xa_lock(&ictx->objects);
+	ictx->next_id = max(ictx->next_id, cmd->skip_ids.next);
+	xa_unlock(&ictx->objects);
+	return 0;
+}
+
 int iofd_test(struct iofd_ucmd *ucmd)
 {
 	struct ioasid_test_cmd *cmd = ucmd->cmd;
@@ -920,6 +936,8 @@ int iofd_test(struct iofd_ucmd *ucmd)
 		return iofd_test_async_hold(ucmd, cmd);
 	case IOASID_TEST_OP_BUSY:
 		return iofd_test_busy(ucmd, cmd);
+	case IOASID_TEST_OP_SKIP_IDS:
+		return iofd_test_skip_ids(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

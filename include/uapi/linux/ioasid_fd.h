@@ -34,9 +34,13 @@
  * - ENOMEM: out of memory, or (for pinning) over RLIMIT_MEMLOCK.
  * - EOVERFLOW: arithmetic on a user value (IOVA + length) overflowed.
  * - EBUSY: the object is in use (a device is attached to it).
+ * - ENOSPC: a call that creates an object found the fd's IDs used up.
  *
- * Objects (IOASIDs, and with the selftest mock, mock devices) are named
- * by a __u32 ID unique within the fd; 0 is never a valid ID.
+ * Objects (IOASIDs, event queues, and with the selftest mock, mock
+ * devices) are named by a __u32 ID unique within the fd; 0 is never a
+ * valid ID. IDs only grow and are never reused while the fd lives, so a
+ * stale ID fails rather than name a newer object: after 2^31 objects an
+ * fd creates no more (ENOSPC).
  */
 
 #define IOASID_FD_TYPE 0xB9

@@ -54,6 +54,42 @@ TEST(open_and_close_many_times)
 		ASSERT_EQ(0, close(fds[i]));
 }
 
+/*
+ * IDs only grow: at the end of the 31-bit space the fd creates no more
+ * objects (ENOSPC), rather than hand out an ID a stale handle may still
+ * name, even once an object is destroyed.
+ */
+TEST_F(ioasid_fd, ids_are_never_reused_even_at_the_end_of_the_id_space)
+{
+	struct ioasid_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_TEST_OP_SKIP_IDS,
+		.skip_ids.next = INT32_MAX - 1,
+	};
+	uint32_t a, b, c;
+	int qfd;
+
+	test_alloc(&a);
+	ASSERT_EQ(0, _test_cmd(self->fd, &cmd));
+	test_alloc(&b);
+	EXPECT_EQ(INT32_MAX - 1, b);
+	test_alloc(&c);
+	EXPECT_EQ(INT32_MAX, c);
+	EXPECT_ERRNO(ENOSPC, _test_alloc(self->fd, &c));
+	EXPECT_ERRNO(ENOSPC, _test_eventq_alloc(self->fd, 0, 4, EVENTS_ALL, 0,
+						NULL, &qfd));
+	test_destroy(a);
+	test_destroy(b);
+	EXPECT_ERRNO(ENOSPC, _test_alloc(self->fd, &c));
+	/* What exists still works; the ID space never goes back */
+	EXPECT_EQ(0, _test_mappings(self->fd, INT32_MAX));
+	cmd.skip_ids.next = 1;
+	ASSERT_EQ(0, _test_cmd(self->fd, &cmd));
+	EXPECT_ERRNO(ENOSPC, _test_alloc(self->fd, &c));
+	cmd.skip_ids.next = (uint32_t)INT32_MAX + 2;
+	EXPECT_ERRNO(EINVAL, _test_cmd(self->fd, &cmd));
+}
+
 TEST_F(ioasid_fd, info_reports_version_and_capabilities)
 {
 	struct ioasid_info info;

@@ -1483,12 +1483,16 @@ static void op_hold(struct fz *f, struct fz_ctx *c)
 		fz_bad(f, "cannot hold the async unmaps");
 }
 
-/* IOASID_TEST_OP_BUSY is not fuzzed: it sleeps a minute, by design */
+/*
+ * IOASID_TEST_OP_BUSY is not fuzzed: it sleeps a minute, by design; nor
+ * IOASID_TEST_OP_SKIP_IDS: used up, the ID space refuses every ALLOC
+ */
 static void op_bad_op(struct fz *f, struct fz_ctx *c)
 {
 	struct ioasid_test_cmd *cmd = test_begin(f, 0);
 
-	cmd->op = chance(f, 50) ? 0 : IOASID_TEST_OP_BUSY + 1 + below(f, 1000);
+	cmd->op = chance(f, 50) ? 0 : IOASID_TEST_OP_SKIP_IDS + 1 +
+				       below(f, 1000);
 	test_call(f, c, K_BAD_OP, cmd);
 }
 
