@@ -83,8 +83,10 @@ struct iofd_group {
  * @ctx_ref: holds a reference on the context's file
  * @attached: is on igroup->attached, under ictx->lock
  * @removed: the device is going away (iofd_device_removed())
- * @label: the user's name for the device, from its last attach; written
- *	under ictx->lock, read under RCU by fault handlers
+ * @label: the user's name for the device, from its last attach, 0 until
+ *	then; kept while the device is detached (its parked group still
+ *	reports faults under it) and unique among the context's bound
+ *	devices; written under ictx->lock, read under RCU by fault handlers
  * @attached_item: on igroup->attached
  * @ctx_item: on ictx->devices (RCU), while bound
  * @rcu: frees it after fault handlers are done with it
@@ -373,6 +375,20 @@ struct iofd_device *iofd_device_bind(struct iofd_ctx *ictx, struct device *dev)
 }
 EXPORT_SYMBOL_NS_GPL(iofd_device_bind, IOASID_FD);
 
+/* The bound device that holds @label, attached or parked */
+static struct iofd_device *iofd_label_owner(struct iofd_ctx *ictx, u64 label)
+{
+	struct iofd_device *idev;
+
+	lockdep_assert_held(&ictx->lock);
+
+	list_for_each_entry(idev, &ictx->devices, ctx_item)
+		if (idev->label == label)
+			return idev;
+	return NULL;
+}
+
+/* The attached device that has @label */
 static struct iofd_device *iofd_label_user(struct iofd_ctx *ictx, u64 label)
 {
 	struct iofd_group *igroup;
@@ -607,8 +623,9 @@ err_unlock:
  * iofd_device_attach - attach a bound device to an IOASID
  * @idev: the device, from iofd_device_bind()
  * @ioasid: the ID of an IOASID of the device's context
- * @label: the user's name for the device, unique in the context; what
- *	the context reports about the device names it by this
+ * @label: the user's name for the device, not 0 and unique among the
+ *	context's bound devices; what the context reports about the device
+ *	names it by this, even once it is detached
  * @conflict: if not NULL, filled when the call fails because another
  *	device of the group is attached elsewhere
  *
@@ -616,8 +633,9 @@ err_unlock:
  * atomically (see the top of device.c); attaching it again to the same
  * IOASID only changes its label.
  *
- * Return: 0; -ENOENT if @ioasid names no IOASID; -EEXIST if another
- * device of the context has @label; -EBUSY if another device of the
+ * Return: 0; -EINVAL if @label is 0 (events say "no device" with it);
+ * -ENOENT if @ioasid names no IOASID; -EEXIST if another device of the
+ * context, attached or not, has @label; -EBUSY if another device of the
  * IOMMU group is attached to another IOASID; -EADDRINUSE if the device's
  * IOMMU cannot translate, or reserves, an IOVA the IOASID has mapped;
  * -ENOMEM, or the IOMMU driver's error. On failure nothing changed.
@@ -631,12 +649,14 @@ int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 	struct iofd_ioasid *new;
 	int rc;
 
+	if (!label)
+		return -EINVAL;
 	new = iofd_get_ioasid(ictx, ioasid);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
 
 	mutex_lock(&ictx->lock);
-	other = iofd_label_user(ictx, label);
+	other = iofd_label_owner(ictx, label);
 	if (other && other != idev) {
 		rc = -EEXIST;
 		goto out_put;
@@ -653,7 +673,8 @@ int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 			list_add_tail(&idev->attached_item, &igroup->attached);
 			idev->attached = true;
 		}
-		idev->label = label;
+		/* Fault handlers read it locklessly */
+		WRITE_ONCE(idev->label, label);
 		rc = 0;
 		goto out_put;
 	}
@@ -677,7 +698,7 @@ int iofd_device_attach(struct iofd_device *idev, u32 ioasid, u64 label,
 		list_add_tail(&idev->attached_item, &igroup->attached);
 		idev->attached = true;
 	}
-	idev->label = label;
+	WRITE_ONCE(idev->label, label);
 
 out_put:
 	mutex_unlock(&ictx->lock);

@@ -913,6 +913,30 @@ TEST_F(ioasid_attached, attach_refuses_a_label_in_use)
 	test_attach(dev, self->ioasid, MOCK_LABEL(0));
 }
 
+/*
+ * A detached device keeps its label: its parked group still reports its
+ * faults under it, so no other device may take it until it is attached
+ * under another one or unbound. 0 is "no device" in events: refused.
+ */
+TEST_F(ioasid_attached, a_detached_device_keeps_its_label_from_others)
+{
+	uint32_t dev;
+
+	test_mock_device(IOASID_MOCK_IOMMU_A, &dev);
+	test_err_attach(EINVAL, dev, self->ioasid, 0);
+	test_err_attach(EINVAL, self->dev[0], self->ioasid, 0);
+
+	test_detach(self->dev[0]);
+	test_err_attach(EEXIST, dev, self->ioasid, MOCK_LABEL(0));
+	test_attach(self->dev[0], self->ioasid, MOCK_LABEL(5));
+	test_attach(dev, self->ioasid, MOCK_LABEL(0));
+	test_detach(dev);
+
+	/* Unbinding (destroying the mock device) frees it */
+	test_destroy(dev);
+	test_attach(self->dev[0], self->ioasid, MOCK_LABEL(0));
+}
+
 TEST_F(ioasid, attach_refuses_a_device_that_reserves_a_mapped_iova)
 {
 	uint32_t ioasid, dev;

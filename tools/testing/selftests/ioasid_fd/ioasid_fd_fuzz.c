@@ -1007,8 +1007,11 @@ static void op_eventq(struct fz *f, struct fz_ctx *c)
 	};
 }
 
+/* Mostly a few small ones, which collide; sometimes 0, which is refused */
 static uint64_t pick_label(struct fz *f)
 {
+	if (chance(f, 3))
+		return 0;
 	return chance(f, 90) ? 1 + below(f, 6) : rnd(f);
 }
 
@@ -1324,8 +1327,11 @@ static void op_attach(struct fz *f, struct fz_ctx *c)
 	}
 	if (cmd->size < offsetofend(struct ioasid_test_cmd, attach.label))
 		return;
+	if (!cmd->attach.label)
+		fz_bad(f, "ATTACH took label 0");
+	/* Detached devices keep theirs: unique among all of them */
 	for (i = 0; i != c->nmocks; i++)
-		if (&c->mocks[i] != m && c->mocks[i].ioasid &&
+		if (&c->mocks[i] != m &&
 		    c->mocks[i].label == cmd->attach.label)
 			fz_bad(f, "ATTACH gave label %#llx to a second device",
 			       (unsigned long long)cmd->attach.label);
@@ -1347,9 +1353,7 @@ static void op_detach(struct fz *f, struct fz_ctx *c)
 		       m ? "not attached" : "no mock device");
 	else
 		m->ioasid = 0;
-	/* Labels are freed with the attachment */
-	if (m)
-		m->label = 0;
+	/* A detached device keeps its label: its faults still carry it */
 }
 
 /* The mock's page tables must match what the model says is mapped */

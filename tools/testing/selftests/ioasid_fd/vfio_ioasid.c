@@ -327,6 +327,8 @@ TEST_F(edu_ioasid, vfio_ioctls_follow_the_size_rules)
 	ASSERT_EQ(0, edu_open_device(&self->c, self->edus[0].bdf));
 	memset(&attach, 0, sizeof(attach));
 	attach.cmd.ioasid = self->c.ioasid;
+	/* Label 0 means "none" in events: ATTACH refuses it */
+	attach.cmd.label = LABEL(0);
 	attach.cmd.argsz = offsetof(struct vfio_device_attach_ioasid, label);
 	EXPECT_ERRNO(EINVAL, ioctl(self->c.dev_fd, VFIO_DEVICE_ATTACH_IOASID,
 				   &attach));
