@@ -62,14 +62,18 @@ static inline int iommu_sync_map(struct iommu_domain *domain,
 	return 0;
 }
 
-
 /*
  * patches/0014's flush of a queued gather frees the page-table pages a
  * driver gathered with a private helper of the IOMMU core. Without it,
  * a plain gather and iommu_iotlb_sync(): correct on every driver, with
  * a flush each time a range is disjoint from the one before.
  */
-#define IOFD_OOT_NO_QUEUED_GATHER 1
+static inline bool iofd_oot_queues_gather(struct device *dev)
+{
+	return false;
+}
+#define iopt_dev_queues_gather iofd_oot_queues_gather
+
 static inline void iommu_iotlb_sync_queued(struct iommu_domain *domain,
 					   struct iommu_iotlb_gather *gather)
 {

@@ -510,9 +510,7 @@ static struct iofd_domain *iofd_domain_alloc(struct iofd_ioasid *ioasid,
 		idomain->coherent = true;
 	}
 	/* Whether UNMAP may queue its gather and flush everything once */
-	idomain->deferred_flush =
-		!IS_ENABLED(IOFD_OOT_NO_QUEUED_GATHER) &&
-		device_iommu_capable(dev, IOMMU_CAP_DEFERRED_FLUSH);
+	idomain->deferred_flush = iopt_dev_queues_gather(dev);
 	rc = iofd_domain_msi_cookie(domain, dev);
 	if (rc)
 		goto err_free_domain;
@@ -542,7 +540,8 @@ static bool iofd_domain_fits(struct iofd_domain *idomain, struct device *dev)
 
 /*
  * Attach @igroup, whose only attached device (if any) is @idev, to
- * @ioasid. Consumes the caller's reference on @ioasid on success.
+ * @ioasid. On success the group holds @ioasid itself (DESTROY is EBUSY
+ * while it does); the caller's reference stays the caller's to put.
  */
 static int iofd_group_switch(struct iofd_group *igroup,
 			     struct iofd_ioasid *ioasid,

@@ -3,6 +3,7 @@
 #define __IOFD_IO_PAGETABLE_H
 
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
@@ -137,6 +138,15 @@ struct iofd_iopt {
 	/* The seq of the next area */
 	u64 next_seq;
 };
+
+/*
+ * May UNMAP queue its iotlb gather for the domains of @dev, and flush
+ * them whole? Only where the driver honours a queued gather.
+ */
+static inline bool iopt_dev_queues_gather(struct device *dev)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_DEFERRED_FLUSH);
+}
 
 void iopt_init(struct iofd_iopt *iopt);
 void iopt_destroy(struct iofd_iopt *iopt);
