@@ -37,6 +37,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/ioasid_fd.h>
@@ -483,6 +484,8 @@ static void __exit iofd_exit(void)
 {
 	misc_deregister(&iofd_misc_dev);
 	iofd_test_exit();
+	/* Event queues freed by call_rcu() run code of this module */
+	rcu_barrier();
 }
 
 module_init(iofd_init);
