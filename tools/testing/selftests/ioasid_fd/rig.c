@@ -47,8 +47,20 @@ FIXTURE(rig_groups)
 
 FIXTURE_SETUP(rig_groups)
 {
+	int i;
+
 	if (!have_iommu())
 		SKIP(return, "needs an IOMMU: there are no groups without one");
+	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
+	if (!have_smmuv3())
+		return;
+	/*
+	 * On arm64's device tree a device joins its IOMMU group only when a
+	 * driver probes it (of_dma_configure() in really_probe()), and edu
+	 * has no driver: bind them all, then look again
+	 */
+	for (i = 0; i != NUM_EDUS; i++)
+		bind_driver(self->edus[i].bdf, "vfio-pci");
 	ASSERT_EQ(NUM_EDUS, find_edus(self->edus, NUM_EDUS));
 }
 
@@ -70,9 +82,43 @@ TEST_F(rig_groups, bridged_edu_devices_share_a_group)
 {
 	const struct edu *e = self->edus;
 
+	SKIP_IF_REASON(iommu_bridged_pair_unusable(e), return);
 	EXPECT_NE(-1, e[EDU_BRIDGED].group);
 	EXPECT_EQ(e[EDU_BRIDGED].bus, e[EDU_BRIDGED + 1].bus);
 	EXPECT_EQ(e[EDU_BRIDGED].group, e[EDU_BRIDGED + 1].group);
+}
+
+/*
+ * The IOMMU the boot asked for (scripts/vm.sh: intel_iommu=on for VT-d,
+ * amd_iommu= for AMD-Vi) is the one the kernel drives, and it translates:
+ * the edus' groups have DMA domains (DMA or DMA-FQ), not identity ones.
+ */
+TEST_F(rig_groups, the_iommu_asked_for_translates)
+{
+	char path[PATH_MAX], type[32] = "";
+	FILE *f;
+	int i;
+
+	if (cmdline_has("intel_iommu=on"))
+		EXPECT_TRUE(have_vtd());
+	if (cmdline_has("amd_iommu="))
+		EXPECT_TRUE(have_amd_vi());
+	for (i = 0; i != NUM_EDUS; i++) {
+		/* The bridged edu arm-smmu-v3 refused has no group */
+		if (self->edus[i].group < 0 &&
+		    iommu_bridged_pair_unusable(self->edus))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type",
+			 self->edus[i].group);
+		f = fopen(path, "r");
+		ASSERT_NE(NULL, f);
+		if (!fgets(type, sizeof(type), f))
+			type[0] = 0;
+		fclose(f);
+		TH_LOG("edu %s group %d: %.*s", self->edus[i].bdf,
+		       self->edus[i].group, (int)strcspn(type, "\n"), type);
+		EXPECT_EQ(0, strncmp(type, "DMA", 3));
+	}
 }
 
 static const struct boot_fixture boot_fixtures[] = {

@@ -20,8 +20,12 @@
  * on the queue (or on VFIO's request eventfd) with a bound, never a
  * sleep.
  *
- * Only the default profile has what these tests need, a VT-d with
- * interrupt remapping; elsewhere they skip.
+ * The tests need an IOMMU with interrupt remapping (the default and amd
+ * profiles); elsewhere they skip. The FAULT records are VT-d's: QEMU's
+ * AMD-Vi refuses the same DMAs but logs no event for them (see
+ * iommu_faults_unreported()). There, a test checks all the rest (the
+ * INVAL records, memory left unchanged, no record for the refused DMA)
+ * and then skips, saying so; a test about faults only skips at once.
  */
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -39,7 +43,7 @@
 #define LABEL(i) (0x7e570000ULL + (i))
 #define COOKIE 0xc00c1e5eedULL
 #define WAIT_MS 10000
-#define NEEDS "needs a VT-d with interrupt remapping (the default profile)"
+#define NEEDS "needs an IOMMU with interrupt remapping (the default or amd profile)"
 
 /* VT-d fault reasons: the second-level PTE does not allow the access */
 #define VTD_FR_PTE_WRITE 0x5
@@ -90,6 +94,7 @@ struct rig {
 	uint64_t seq;		/* of the next record */
 	int64_t pins;		/* FOLL_PIN pages before the setup */
 	int64_t locked;		/* locked_vm before the setup */
+	bool faults;		/* the IOMMU reports faults as VT-d does */
 	char *a, *b;
 };
 
@@ -122,6 +127,7 @@ static void rig_init(struct rig *r)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	r->qfd = -1;
+	r->faults = !iommu_faults_unreported();
 	for (i = 0; i != ARRAY_SIZE(r->dev); i++)
 		edu_ctx_init(&r->dev[i], BACKEND_IOASID);
 }
@@ -211,6 +217,20 @@ static void rig_close(struct __test_metadata *_metadata, struct rig *r)
 	})
 
 /*
+ * The FAULT record of a refused DMA, where the IOMMU reports one: the
+ * queue's next record. Elsewhere there must be none.
+ */
+#define test_fault_event(r, ev, _ioasid, _label, _iova, _access)             \
+	({                                                                    \
+		if ((r)->faults) {                                            \
+			test_next_event(r, ev);                               \
+			EXPECT_VTD_FAULT(ev, _ioasid, _label, _iova, _access);\
+		} else {                                                      \
+			test_no_event((r)->qfd);                              \
+		}                                                             \
+	})
+
+/*
  * The kernel prints DMAR faults too: the log and the queue say the same.
  * The log is ratelimited, so this is the first fixture of the first
  * program in the suite that makes the IOMMU fault.
@@ -242,6 +262,7 @@ TEST_F(edu_log, a_fault_is_in_the_queue_and_in_the_kernel_log)
 	char needle[160];
 	int kmsg;
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, dev_reads(&r->dev[0], IOVA_B));
@@ -301,6 +322,7 @@ TEST_F(edu_events, dma_from_an_unmapped_iova_is_a_read_fault)
 	struct edu_ctx *c = &r->dev[0];
 	struct ioasid_event ev;
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	/* VT-d reports the page */
 	ASSERT_EQ(0, dev_reads(c, IOVA_B + PAGE + 0x100));
 	test_next_event(r, &ev);
@@ -338,11 +360,11 @@ TEST_F(edu_events, dma_into_a_read_only_mapping_is_a_write_fault)
 	edu_pattern(r->a, DMA_LEN, 2);
 	ASSERT_EQ(0, dev_reads(c, IOVA_A));
 	ASSERT_EQ(0, dev_writes(c, IOVA_B + 2 * PAGE));
-	test_next_event(r, &ev);
-	EXPECT_VTD_FAULT(&ev, r->ioasid[0], r->label[0], IOVA_B + 2 * PAGE,
+	test_fault_event(r, &ev, r->ioasid[0], r->label[0], IOVA_B + 2 * PAGE,
 			 IOASID_FAULT_WRITE);
 	EXPECT_TRUE(all_bytes(r->b, BUF_SIZE, 0x5b));
 	test_no_event(r->qfd);
+	SKIP_IF_FAULTS_UNREPORTED(return);
 }
 
 TEST_F(edu_events, a_detached_device_is_parked_and_faults_without_an_ioasid)
@@ -362,13 +384,11 @@ TEST_F(edu_events, a_detached_device_is_parked_and_faults_without_an_ioasid)
 	/* IOVA_A is still mapped, but not for a parked device */
 	memset(r->a, 0x44, BUF_SIZE);
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + PAGE));
-	test_next_event(r, &ev);
-	EXPECT_VTD_FAULT(&ev, 0, r->label[0], IOVA_A + PAGE,
+	test_fault_event(r, &ev, 0, r->label[0], IOVA_A + PAGE,
 			 IOASID_FAULT_WRITE);
 	EXPECT_TRUE(all_bytes(r->a, BUF_SIZE, 0x44));
 	ASSERT_EQ(0, dev_reads(c, IOVA_A + 2 * PAGE));
-	test_next_event(r, &ev);
-	EXPECT_VTD_FAULT(&ev, 0, r->label[0], IOVA_A + 2 * PAGE,
+	test_fault_event(r, &ev, 0, r->label[0], IOVA_A + 2 * PAGE,
 			 IOASID_FAULT_READ);
 	test_no_event(r->qfd);
 
@@ -379,6 +399,7 @@ TEST_F(edu_events, a_detached_device_is_parked_and_faults_without_an_ioasid)
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + 3 * PAGE));
 	EXPECT_EQ(0, memcmp(r->a, r->a + 3 * PAGE, DMA_LEN));
 	test_no_event(r->qfd);
+	SKIP_IF_FAULTS_UNREPORTED(return);
 }
 
 TEST_F(edu_events, unmap_is_an_invalidation_and_dma_after_it_faults)
@@ -401,11 +422,11 @@ TEST_F(edu_events, unmap_is_an_invalidation_and_dma_after_it_faults)
 
 	memset(r->a + 3 * PAGE, 0x33, PAGE);
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + 3 * PAGE));
-	test_next_event(r, &ev);
-	EXPECT_VTD_FAULT(&ev, r->ioasid[0], r->label[0], IOVA_A + 3 * PAGE,
+	test_fault_event(r, &ev, r->ioasid[0], r->label[0], IOVA_A + 3 * PAGE,
 			 IOASID_FAULT_WRITE);
 	EXPECT_TRUE(all_bytes(r->a + 3 * PAGE, PAGE, 0x33));
 	test_no_event(r->qfd);
+	SKIP_IF_FAULTS_UNREPORTED(return);
 }
 
 TEST_F(edu_events, async_unmap_completes_with_its_cookie_then_dma_faults)
@@ -429,11 +450,11 @@ TEST_F(edu_events, async_unmap_completes_with_its_cookie_then_dma_faults)
 
 	memset(r->a + 2 * PAGE, 0x22, PAGE);
 	ASSERT_EQ(0, dev_writes(c, IOVA_A + 2 * PAGE));
-	test_next_event(r, &ev);
-	EXPECT_VTD_FAULT(&ev, r->ioasid[0], r->label[0], IOVA_A + 2 * PAGE,
+	test_fault_event(r, &ev, r->ioasid[0], r->label[0], IOVA_A + 2 * PAGE,
 			 IOASID_FAULT_WRITE);
 	EXPECT_TRUE(all_bytes(r->a + 2 * PAGE, PAGE, 0x22));
 	test_no_event(r->qfd);
+	SKIP_IF_FAULTS_UNREPORTED(return);
 }
 
 /*
@@ -486,6 +507,7 @@ TEST_F(edu_labels, each_root_bus_edu_faults_under_its_own_label)
 	struct ioasid_event ev;
 	int i;
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	for (i = 0; i != ARRAY_SIZE(order); i++) {
 		struct edu_ctx *c = &r->dev[order[i]];
 		uint64_t iova = IOVA_B + i * PAGE;
@@ -514,6 +536,7 @@ TEST_F_TIMEOUT(edu_labels, a_bridged_edu_fault_is_reported_to_nobody, 60)
 	struct ioasid_event ev;
 	int tries;
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	ASSERT_EQ(0, bind_driver(r->edus[EDU_BRIDGED + 1].bdf, "vfio-pci"));
 	rig_add_device(_metadata, r, EDU_BRIDGED, 0, LABEL(2));
 	ASSERT_EQ(0, dev_reads(&r->dev[2], IOVA_B));

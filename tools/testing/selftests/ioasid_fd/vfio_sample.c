@@ -8,9 +8,12 @@
  * pinned. The sample checks each step itself; these tests check that it
  * says so, and that it fails, and says why, when it cannot do its job.
  *
- * The guest has the samples in /samples. The edu's DMA needs a VT-d that
- * isolates MSIs (the default profile), as in vfio_ioasid.c; elsewhere the
- * tests skip.
+ * The guest has the samples in /samples. The edu's DMA needs an IOMMU
+ * that isolates MSIs (the default or amd profile), as in vfio_ioasid.c;
+ * elsewhere the tests skip. The sample's story ends with the fault of its
+ * refused DMA: where the IOMMU reports no such fault (QEMU's AMD-Vi, see
+ * iommu_faults_unreported()) the sample cannot tell it, and the tests
+ * that run it to its end skip.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,7 +23,7 @@
 
 #define SAMPLE "/samples/ioasid-vmm"
 #define RUN_MS 60000
-#define NEEDS "needs an IOMMU that isolates MSIs (the default profile)"
+#define NEEDS "needs an IOMMU that isolates MSIs (the default or amd profile)"
 
 struct run {
 	int status;		/* from waitpid() */
@@ -145,6 +148,7 @@ TEST_F_TIMEOUT(vmm_sample, tells_the_whole_story_and_exits_0, 90)
 	struct run r;
 	char line[384];
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	ASSERT_EQ(0, run_sample(&r, self->edus[EDU_ROOT_A].bdf, false));
 	log_output(_metadata, r.out);
 	out = r.out;
@@ -170,6 +174,7 @@ TEST_F_TIMEOUT(vmm_sample, is_silent_with_q_and_still_exits_0, 90)
 {
 	struct run r;
 
+	SKIP_IF_FAULTS_UNREPORTED(return);
 	ASSERT_EQ(0, run_sample(&r, self->edus[EDU_ROOT_A].bdf, true));
 	EXPECT_TRUE(EXITED_WITH(0, r.status));
 	EXPECT_STREQ("", r.out);

@@ -32,7 +32,8 @@
  * saves which edus are present and bound to what before it touches
  * anything, and its teardown puts that back (a rescan for a removed one,
  * the driver and driver_override of each), even when the test failed
- * halfway. Only the default profile (a VT-d isolating MSIs) runs these.
+ * halfway. Only a boot with an IOMMU isolating MSIs (the default and amd
+ * profiles) runs these.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -53,7 +54,7 @@
 #define DMA_LEN 256UL
 #define LABEL(i) (0x57e50000ULL + (i))
 #define WAIT_MS 10000
-#define NEEDS "needs an IOMMU that isolates MSIs (the default profile)"
+#define NEEDS "needs an IOMMU that isolates MSIs (the default or amd profile)"
 /* The most rounds a looping thread does if nobody stops it */
 #define MAX_ROUNDS 100000
 
@@ -655,7 +656,9 @@ TEST_F_TIMEOUT(edu_gone, removal_during_dma_fails_cleanly_and_comes_back, 300)
  * survivor back is setting the group's domain again, by a detach and an
  * attach. The test asserts all of that, so that it tells the day VT-d
  * counts its aliases. A rescan brings the second edu back into the same
- * group, whose fd hands it out and attaches it again.
+ * group, whose fd hands it out and attaches it again. QEMU's AMD-Vi does
+ * not translate the bridged edus' DMA by their group's domain at all
+ * (see iommu_bridged_dma_untranslated()): there the test skips.
  */
 FIXTURE(edu_group_gone)
 {
@@ -687,6 +690,8 @@ TEST_F_TIMEOUT(edu_group_gone,
 	struct ioasid_device_info info;
 	int64_t faults;
 
+	SKIP_IF_REASON(iommu_bridged_dma_untranslated(), return);
+	SKIP_IF_REASON(iommu_bridged_pair_unusable(o->rig.edus), return);
 	owner_open(_metadata, o, EDU_BRIDGED, 2);
 	owner_start_dma(_metadata, o, &o->dev[0]);
 	owner_remove(_metadata, o, &o->dev[1], bdf, LABEL(1));
