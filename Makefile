@@ -17,6 +17,16 @@ ifeq ($(DEBUG),1)
 KOBJ ?= $(CACHE)/build-debug
 OUT ?= $(CACHE)/out-debug
 endif
+# ARCH=arm64 (or "make check-arm64"): the arm64 kernel on QEMU's SMMUv3,
+# cross-built beside the x86 one (see scripts/env.sh)
+ifneq ($(filter check-arm64,$(MAKECMDGOALS)),)
+override ARCH := arm64
+endif
+ifeq ($(ARCH),arm64)
+KOBJ ?= $(CACHE)/build-arm64
+OUT ?= $(CACHE)/out-arm64
+export ARCH
+endif
 KOBJ ?= $(CACHE)/build
 OUT ?= $(CACHE)/out
 export CACHE KSRC KOBJ OUT DEBUG
@@ -26,7 +36,7 @@ KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
 .PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint docs clean
-.PHONY: mutants
+.PHONY: mutants check-arm64
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
@@ -34,6 +44,7 @@ help:
 	@echo "                T='prog ...' ARGS='-r fixture.variant.test' PROFILES='...'"
 	@echo "make check-debug the same on the debug kernel (KASAN, kmemleak, UBSAN,"
 	@echo "                lockdep); DEBUG=1 does that for any target"
+	@echo "make check-arm64 an arm64 kernel, cross-built, on QEMU's SMMUv3"
 	@echo "make shell      a shell in the guest"
 	@echo "make bench      compare type1, iommufd and /dev/ioasid (one boot)"
 	@echo "make profile    perf profiles of the slow ioasid bench cases (one boot)"
@@ -68,6 +79,10 @@ check:
 	scripts/check.sh
 
 check-debug: check
+
+# The arm64 kernel and selftests on QEMU's virt machine with an SMMUv3
+check-arm64:
+	scripts/check-arm64.sh
 
 run: selftests
 	scripts/vm.sh run

@@ -3,7 +3,9 @@
 #
 # Build the selftests and samples, static, against the uAPI headers of
 # our kernel ("make headers", run by scripts/kernel.sh), into
-# $OUT/selftests and $OUT/samples for the initramfs.
+# $OUT/selftests and $OUT/samples for the initramfs. ARCH=arm64 builds
+# them with $CROSS_COMPILE (see env.sh) and the arm64 liburing that
+# scripts/deps.sh unpacked.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -11,11 +13,20 @@ HDR=$KOBJ/usr/include
 [ -f "$HDR/linux/ioasid_fd.h" ] || die "no $HDR/linux/ioasid_fd.h: run 'make kernel'"
 
 mkdir -p "$OUT/selftests" "$OUT/samples"
+URING_CFLAGS=''
+URING_LDFLAGS=''
+if [ "${ARCH:-}" = arm64 ]; then
+	URING=$CACHE/arm64-userland/usr
+	[ -f "$URING/lib/aarch64-linux-gnu/liburing.a" ] ||
+		die "no arm64 liburing in $URING: run 'ARCH=arm64 scripts/deps.sh'"
+	URING_CFLAGS="-isystem $URING/include"
+	URING_LDFLAGS="-L$URING/lib/aarch64-linux-gnu"
+fi
 # The selftest directory is linked into the kernel tree by kernel.sh, so
 # that it builds with the kernel's own lib.mk and kselftest_harness.h.
 make -s -C "$KSRC/tools/testing/selftests/ioasid_fd" \
 	OUTPUT="$OUT/selftests" KHDR_INCLUDES="-isystem $HDR" \
-	USERLDFLAGS=-static
+	USERCFLAGS="$URING_CFLAGS" USERLDFLAGS="-static $URING_LDFLAGS"
 
 # Is $1 newer than this script and than every file gcc read to build it,
 # as listed in the dependency file $2?
@@ -36,6 +47,7 @@ for c in "$TOP"/samples/ioasid_fd/*.c; do
 	b=$OUT/samples/$n
 	d=$OUT/samples/.$n.d
 	up_to_date "$b" "$d" && continue
-	gcc -O2 -Wall -Werror -static -isystem "$HDR" -MD -MF "$d" \
-		-o "$b" "$c" -luring
+	# shellcheck disable=SC2086
+	"${CROSS_COMPILE:-}gcc" -O2 -Wall -Werror -static -isystem "$HDR" \
+		$URING_CFLAGS -MD -MF "$d" -o "$b" "$c" $URING_LDFLAGS -luring
 done

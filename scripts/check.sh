@@ -12,7 +12,7 @@
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 
-PROFILES=${PROFILES:-default nointremap noiommu lockdown}
+PROFILES=${PROFILES:-default nointremap noiommu lockdown amd}
 declare -a TIMES
 
 [ -z "$DEBUG" ] ||
@@ -48,15 +48,22 @@ phase selftests "$TOP/scripts/build-tests.sh" || die "selftest build failed"
 # The mock tests do not depend on how the guest boots: the default profile
 # runs every program, the others the check of the machine and the device
 # tests meant for them (vfio_unsafe's, which pick their boot's fixtures;
-# the DMA suites need the default's IOMMU).
+# the DMA suites need an IOMMU isolating MSIs). The amd profile runs the
+# edu suites again behind AMD-Vi, and of the fuzzer its VFIO fixture.
+# smmuv3, arm64's only boot (make check-arm64), runs every program.
 DEVICE_TESTS="rig vfio_unsafe"
+AMD_TESTS="ioasid_fd_fuzz:fuzz_vfio rig vfio_events vfio_ioasid vfio_sample"
+AMD_TESTS="$AMD_TESTS vfio_stress vfio_unsafe"
 
 boot_all()
 {
 	local p rc=0
 
 	for p in $PROFILES; do
-		if [ -z "${T:-}" ] && [ "$p" != default ]; then
+		if [ -z "${T:-}" ] && [ "$p" = amd ]; then
+			T="$AMD_TESTS" "$TOP/scripts/vm.sh" check "$p" || rc=1
+		elif [ -z "${T:-}" ] && [ "$p" != default ] &&
+		     [ "$p" != smmuv3 ]; then
 			T="$DEVICE_TESTS" "$TOP/scripts/vm.sh" check "$p" || rc=1
 		else
 			"$TOP/scripts/vm.sh" check "$p" || rc=1

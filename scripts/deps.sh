@@ -3,6 +3,8 @@
 #
 # Install the Debian packages the rig needs, and only those that are
 # missing, so that a second run is a no-op and costs no network.
+# ARCH=arm64 (make check-arm64) adds the cross compiler, QEMU for arm64
+# and the guest's arm64 userland (see arm64_userland).
 set -eu
 
 # The 6.12 headers package has the ABI in its name; pick the newest one
@@ -41,6 +43,40 @@ qemu-system-x86
 sparse
 xz-utils
 "
+if [ "${ARCH:-}" = arm64 ]; then
+	# rsync: the cross-built kernel's headers_install
+	PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm rsync"
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+# The arm64 guest's busybox and the selftests' static liburing: Debian's
+# busybox-static:arm64 and liburing-dev:arm64, unpacked into the cache
+# (installing them would replace the host's busybox-static, which is not
+# multi-arch). apt fetches them once the dpkg architecture arm64 is added.
+arm64_userland()
+{
+	dir=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-fd}/arm64-userland
+	[ "${ARCH:-}" = arm64 ] || return 0
+	[ -x "$dir/bin/busybox" ] &&
+		[ -f "$dir/usr/lib/aarch64-linux-gnu/liburing.a" ] && return 0
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		echo "deps: adding the dpkg architecture arm64"
+		$SUDO dpkg --add-architecture arm64
+		$SUDO apt-get update -q
+	fi
+	echo "deps: unpacking busybox-static:arm64 liburing-dev:arm64 into $dir"
+	rm -rf "$dir.debs"
+	mkdir -p "$dir.debs" "$dir"
+	(cd "$dir.debs" && apt-get download -q busybox-static:arm64 liburing-dev:arm64)
+	for deb in "$dir.debs"/*.deb; do
+		dpkg-deb -x "$deb" "$dir"
+	done
+	rm -rf "$dir.debs"
+	[ -x "$dir/bin/busybox" ] || { echo "deps: no arm64 busybox" >&2; exit 1; }
+}
 
 missing=
 for p in $PKGS; do
@@ -57,15 +93,14 @@ fi
 
 if [ -z "$missing" ] && [ -z "$need_hdr" ]; then
 	echo "deps: all packages present"
+	arm64_userland
 	exit 0
 fi
 
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 [ -n "$hdr" ] || hdr=$(headers_pkg)
 [ -n "$need_hdr" ] && missing="$missing $hdr"
 echo "deps: installing$missing"
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing </dev/null
+arm64_userland

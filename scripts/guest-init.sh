@@ -3,13 +3,15 @@
 #
 # /init of the rig's initramfs. /rig.conf (written by scripts/vm.sh for
 # each boot) says what to do:
-#   RIG_MODE=check  run RIG_TESTS, report on /dev/ttyS1, power off
-#   RIG_MODE=run    run RIG_RUN (the demo), report on /dev/ttyS1, power off
+#   RIG_MODE=check  run RIG_TESTS, report on RIG_TAP, power off
+#   RIG_MODE=run    run RIG_RUN (the demo), report on RIG_TAP, power off
 #   RIG_MODE=shell  a shell on the console; exit to power off
 # and RIG_KMEMLEAK=1 (the debug kernel) has check mode look for leaks
 # after the tests.
-# The kernel console is /dev/ttyS0, so kernel messages never interleave
-# with the TAP stream the host parses.
+# The kernel console is /dev/ttyS0 (arm64: ttyAMA0) and RIG_TAP is
+# /dev/ttyS1 (arm64's virt machine has one UART: /dev/hvc0, a virtio
+# console), so kernel messages never interleave with the TAP stream the
+# host parses.
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/tests:/samples
@@ -34,12 +36,16 @@ kmsg()
 
 run_tests()
 {
-	exec 1>/dev/ttyS1 2>&1
+	exec 1>"${RIG_TAP:-/dev/ttyS1}" 2>&1
 	echo "# rig: profile $RIG_PROFILE, kernel $(uname -r)"
 	for t in $RIG_TESTS; do
+		# PROG:FIXTURE runs only that fixture of PROG
+		prog=${t%%:*}
+		args=$RIG_ARGS
+		[ "$prog" = "$t" ] || args="-f ${t#*:} $RIG_ARGS"
 		kmsg "begin $t"
 		echo "# rig: begin $t"
-		(cd /tests && timeout "$RIG_TEST_TIMEOUT" ./$t $RIG_ARGS)
+		(cd /tests && timeout "$RIG_TEST_TIMEOUT" ./$prog $args)
 		rc=$?
 		echo "# rig: end $t rc=$rc"
 		kmsg "end $t rc=$rc"
@@ -75,22 +81,42 @@ kmemleak_report()
 	echo "# rig: kmemleak end"
 }
 
+# The first edu (1234:11e8) on the root bus, by address
+root_bus_edu()
+{
+	local d
+
+	for d in /sys/bus/pci/devices/0000:00:*; do
+		if [ "$(cat $d/vendor)" = 0x1234 ] &&
+		   [ "$(cat $d/device)" = 0x11e8 ]; then
+			basename $d
+			return
+		fi
+	done
+}
+
 case $RIG_MODE in
 check)
 	run_tests
 	;;
 run)
-	exec 1>/dev/ttyS1 2>&1
-	# The samples drive the edu on the root bus through VFIO
-	echo vfio-pci > /sys/bus/pci/devices/0000:00:01.0/driver_override
-	echo 0000:00:01.0 > /sys/bus/pci/drivers_probe
-	$RIG_RUN
+	exec 1>"${RIG_TAP:-/dev/ttyS1}" 2>&1
+	# The samples drive the first edu on the root bus through VFIO:
+	# 00:01.0, or 00:02.0 where the AMD-Vi has 00:01.0
+	edu=$(root_bus_edu)
+	echo vfio-pci > /sys/bus/pci/devices/$edu/driver_override
+	echo $edu > /sys/bus/pci/drivers_probe
+	if [ "$RIG_RUN" = /samples/ioasid-demo ]; then
+		$RIG_RUN $edu
+	else
+		$RIG_RUN
+	fi
 	echo "# rig: demo exited with $?"
 	# make run (RIG_RUN left alone): then the same steps as a VMM takes
 	# them, guest RAM, DMA jobs, an unplug and a fault, in one loop
 	if [ "$RIG_RUN" = /samples/ioasid-demo ]; then
 		echo
-		ioasid-vmm
+		ioasid-vmm -d $edu
 		echo "# rig: ioasid-vmm exited with $?"
 	fi
 	;;

@@ -5,6 +5,8 @@
 # and patches/ on top, configured from tinyconfig + kvm_guest.config +
 # scripts/rig.config + tools/testing/selftests/ioasid_fd/config, and with
 # DEBUG=1 scripts/debug.config last, into its own $KOBJ (see env.sh).
+# ARCH=arm64 cross-builds an arm64 Image from the same tree, configured
+# from tinyconfig + the selftests' config + scripts/arm64.config.
 #
 # KSRC_READY=1 leaves $KSRC alone (no unpacking, linking or patching):
 # for a second build that shares a tree another build keeps prepared.
@@ -116,6 +118,19 @@ if [ -n "$DEBUG" ]; then
 	FRAGMENTS+=("$TOP/scripts/debug.config")
 	CHECKED+=("$TOP/scripts/debug.config")
 fi
+# arm64: no kvm_guest.config or rig.config (both for the x86 guest);
+# arm64.config comes after the selftests' fragment and turns off its x86
+# options, so it is checked for those lines instead of the selftests'
+IMAGE=arch/x86/boot/bzImage
+TARGETS=(bzImage modules)
+if [ "${ARCH:-}" = arm64 ]; then
+	[ -z "$DEBUG" ] || die "DEBUG=1 is for the x86 kernel only"
+	FRAGMENTS=("$TOP/tools/testing/selftests/ioasid_fd/config"
+		   "$TOP/scripts/arm64.config")
+	CHECKED=("${FRAGMENTS[@]}")
+	IMAGE=arch/arm64/boot/Image
+	TARGETS=(Image)
+fi
 
 configure()
 {
@@ -143,6 +158,10 @@ configure()
 			case $line in
 			CONFIG_*=*)
 				grep -qxF "$line" "$KOBJ/.config" && continue
+				# A later checked fragment turned it off
+				[ "${ARCH:-}" = arm64 ] &&
+				grep -qxF "# ${line%%=*} is not set" \
+					"$TOP/scripts/arm64.config" && continue
 				;;
 			"# CONFIG_"*" is not set")
 				# Only the debug fragment's: the sanitizers
@@ -166,7 +185,7 @@ configure()
 build()
 {
 	echo "kernel: building in $KOBJ with -j$JOBS"
-	make -s -C "$KSRC" O="$KOBJ" -j"$JOBS" bzImage modules
+	make -s -C "$KSRC" O="$KOBJ" -j"$JOBS" "${TARGETS[@]}"
 	make -s -C "$KSRC" O="$KOBJ" headers
 }
 
@@ -183,4 +202,4 @@ fi
 [ "${1:-}" = prepare ] && exit 0
 configure
 build
-echo "kernel: $KOBJ/arch/x86/boot/bzImage"
+echo "kernel: $KOBJ/$IMAGE"

@@ -12,8 +12,9 @@
 # reports "# rig: done".
 #
 # kernel.log is the kernel console: every splat in it (WARN, BUG, oops,
-# lockdep, KASAN, UBSAN, sleeping in atomic context, hung task, stall,
-# kmemleak turning itself off) is one failure.
+# arm64's "Unable to handle kernel", lockdep, KASAN, UBSAN, sleeping in
+# atomic context, hung task, stall, kmemleak turning itself off) is one
+# failure.
 #
 # With debug=1 (the debug kernel) the guest ends tap.log with kmemleak's
 # report, each line prefixed "# kmemleak: ": every place that leaks (the
@@ -153,7 +154,7 @@ FILENAME == ARGV[1] {
 	running = $0; sub(/.* rig: (begin )?/, "", running)
 }
 
-/(WARNING:|BUG:|Oops|Kernel panic|KASAN:|UBSAN:|general protection fault|INFO: task .* blocked|detected stall|kernel BUG at|possible recursive locking|circular locking|inconsistent lock state|sleeping function called from invalid context|INFO: trying to register non-static key|Kernel memory leak detector disabled)/ {
+/(WARNING:|BUG:|Oops|Unable to handle kernel|Kernel panic|KASAN:|UBSAN:|general protection fault|INFO: task .* blocked|detected stall|kernel BUG at|possible recursive locking|circular locking|inconsistent lock state|sleeping function called from invalid context|INFO: trying to register non-static key|Kernel memory leak detector disabled)/ {
 	fail++
 	failures[++nfail] = "kernel" (debug && running != "" ? " (" running ")" : "") ": " $0
 }

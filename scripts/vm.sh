@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot the prototype kernel in QEMU (TCG) with an emulated VT-d and three
-# edu devices: one on the root bus, two behind a pcie-pci-bridge (so they
-# form one IOMMU group).
+# Boot the prototype kernel in QEMU (TCG) with an emulated IOMMU (VT-d,
+# or AMD-Vi in the amd profile) and four edu devices: two on the root bus,
+# two behind a pcie-pci-bridge (so they form one IOMMU group).
 #
 #   vm.sh check [PROFILE]   run the selftests, print TAP and a summary
 #   vm.sh run   [PROFILE]   run the demo (samples/ioasid_fd)
@@ -12,6 +12,7 @@
 # Profiles are the ways the tests need the guest booted; see profile().
 # Environment: T (test programs to run, default all), ARGS (passed to
 # each), RIG_TIMEOUT (whole boot, seconds), RIG_TEST_TIMEOUT (per program).
+# A word PROG:FIXTURE in T runs only that fixture of PROG (-f FIXTURE).
 # For scripts/bench.sh: RIG_RUN (the program run mode runs), RIG_MEM (guest
 # RAM, default 2G), RIG_QEMU_ARGS (more QEMU options, split at spaces);
 # the "bench" profile is "default" with its logs in run-bench.
@@ -27,6 +28,7 @@ set -euo pipefail
 
 MODE=${1:-check}
 PROFILE=${2:-default}
+[ -n "${2:-}" ] || [ "${ARCH:-}" != arm64 ] || PROFILE=smmuv3
 if [ -n "$DEBUG" ]; then
 	RIG_TIMEOUT=${RIG_TIMEOUT:-3600}
 fi
@@ -37,6 +39,32 @@ TESTS_DIR=$OUT/selftests
 SAMPLES_DIR=$OUT/samples
 RUN=$OUT/run-$PROFILE
 BUSYBOX=/bin/busybox
+# ARCH=arm64 (make check-arm64): the arm64 kernel on QEMU's virt machine
+# with an SMMUv3 (the smmuv3 profile, its only one) and the arm64 busybox
+# that scripts/deps.sh unpacked. virt has one UART for the kernel: the
+# guest reports on a virtio console instead of ttyS1.
+MACHINE=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${RIG_MEM:-2G}"
+	-M q35,kernel-irqchip=split)
+CONSOLE=ttyS0
+TAP_OUT=(-serial stdio)
+RIG_TAP=/dev/ttyS1
+if [ "${ARCH:-}" = arm64 ]; then
+	[ "$PROFILE" = smmuv3 ] || die "ARCH=arm64 boots the smmuv3 profile only"
+	BZIMAGE=$KOBJ/arch/arm64/boot/Image
+	BUSYBOX=$CACHE/arm64-userland/bin/busybox
+	[ -x "$BUSYBOX" ] || die "no $BUSYBOX: run 'ARCH=arm64 scripts/deps.sh'"
+	# pauth-impdef: QEMU's own pointer authentication, much faster
+	# under TCG than the architected QARMA
+	MACHINE=(qemu-system-aarch64 -accel tcg -cpu max,pauth-impdef=on
+		-smp 2 -m "${RIG_MEM:-2G}"
+		-M virt,gic-version=3,iommu=smmuv3
+		-device virtio-serial-device)
+	CONSOLE=ttyAMA0
+	TAP_OUT=(-chardev stdio,id=tap -device virtconsole,chardev=tap)
+	RIG_TAP=/dev/hvc0
+elif [ "$PROFILE" = smmuv3 ]; then
+	die "the smmuv3 profile is arm64's: make check-arm64"
+fi
 
 [ -f "$BZIMAGE" ] || die "no kernel at $BZIMAGE: run 'make kernel'"
 [ -x "$KOBJ/usr/gen_init_cpio" ] || die "no gen_init_cpio in $KOBJ/usr"
@@ -49,9 +77,13 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
 #   nointremap  VT-d without interrupt remapping (MSIs not isolated)
 #   noiommu     no IOMMU; VFIO's unsafe no-IOMMU mode on
 #   lockdown    the same, with the kernel locked down for integrity
-PROFILES_ALL="default nointremap noiommu lockdown"
+#   amd         AMD-Vi with interrupt remapping (MSIs isolated)
+#   smmuv3      arm64 (ARCH=arm64): virt's SMMUv3, MSIs isolated by the ITS
+# EDU_ADDRS: the slots of the two root-bus edus and of the bridge.
+PROFILES_ALL="default nointremap noiommu lockdown amd smmuv3"
 profile()
 {
+	EDU_ADDRS=(1.0 10.0 "")
 	case $1 in
 	default|bench|profile)
 		IOMMU=(-device intel-iommu,intremap=on,caching-mode=on)
@@ -68,6 +100,21 @@ profile()
 	lockdown)
 		IOMMU=()
 		KPARAMS="vfio.enable_unsafe_noiommu_mode=1 lockdown=integrity"
+		;;
+	amd)
+		# QEMU's AMD-Vi is a PCI function too and takes the first free
+		# slot, 00:01.0: the first root-bus edu moves to 00:02.0 and
+		# the bridge to 00:03.0. QEMU 7.2 walks only the v1 (host)
+		# page table format; iommu.passthrough=0 keeps the default
+		# domains translated, as VT-d's are.
+		IOMMU=(-device amd-iommu,intremap=on)
+		EDU_ADDRS=(2.0 10.0 3.0)
+		KPARAMS="amd_iommu=pgtbl_v1 iommu.passthrough=0"
+		;;
+	smmuv3)
+		# The SMMUv3 comes with the machine (see MACHINE)
+		IOMMU=()
+		KPARAMS=""
 		;;
 	*)
 		die "unknown profile '$1' (one of: $PROFILES_ALL)"
@@ -115,6 +162,7 @@ profile "$PROFILE"
 {
 	echo "RIG_MODE=$MODE"
 	echo "RIG_PROFILE=$PROFILE"
+	echo "RIG_TAP=$RIG_TAP"
 	echo "RIG_TESTS='${T:-$(all_tests)}'"
 	echo "RIG_ARGS='${ARGS:-}'"
 	echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
@@ -123,12 +171,11 @@ profile "$PROFILE"
 } > "$RUN/rig.conf"
 initramfs
 
-QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "${RIG_MEM:-2G}"
-	-M q35,kernel-irqchip=split
+QEMU=("${MACHINE[@]}"
 	${IOMMU[@]+"${IOMMU[@]}"}
-	-device edu
-	-device edu,addr=10.0
-	-device pcie-pci-bridge,id=br0
+	-device "edu,addr=${EDU_ADDRS[0]}"
+	-device "edu,addr=${EDU_ADDRS[1]}"
+	-device "pcie-pci-bridge,id=br0${EDU_ADDRS[2]:+,addr=${EDU_ADDRS[2]}}"
 	-device edu,bus=br0,addr=1
 	-device edu,bus=br0,addr=2
 	-kernel "$BZIMAGE" -initrd "$RUN/initramfs.cpio"
@@ -137,7 +184,7 @@ if [ -n "${RIG_QEMU_ARGS:-}" ]; then
 	read -ra EXTRA <<< "$RIG_QEMU_ARGS"
 	QEMU+=("${EXTRA[@]}")
 fi
-CMDLINE="console=ttyS0 panic=-1 printk.devkmsg=on $KPARAMS"
+CMDLINE="console=$CONSOLE panic=-1 printk.devkmsg=on $KPARAMS"
 # A WARN, a KASAN or a UBSAN report ends the boot where it happened
 [ -z "$DEBUG" ] || CMDLINE="$CMDLINE panic_on_warn=1"
 
@@ -152,7 +199,7 @@ check|run)
 	# the tests provoke) go to qemu.log. tap.log is written line by
 	# line, so that it shows where a guest that hangs has stopped.
 	timeout -k 10 "$RIG_TIMEOUT" "${QEMU[@]}" -append "$CMDLINE" \
-		-serial "file:$RUN/kernel.log" -serial stdio \
+		-serial "file:$RUN/kernel.log" "${TAP_OUT[@]}" \
 		< /dev/null 2> "$RUN/qemu.log" |
 		stdbuf -oL tr -d '\r' | tee "$RUN/tap.log"
 	rc=${PIPESTATUS[0]}
