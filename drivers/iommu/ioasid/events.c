@@ -5,10 +5,18 @@
  * their own.
  *
  * Reporting happens wherever the event happens, and a DMA fault happens
- * in the IOMMU's interrupt handler. So the reporting side never sleeps
- * and never allocates: each queue is a ring of fixed-size records,
- * allocated when the queue is created, and a report copies one record
- * into every queue whose filter matches, under that queue's spinlock.
+ * in the IOMMU's interrupt handler, which may be a hard IRQ that is never
+ * threaded, even on PREEMPT_RT (VT-d's dmar_fault()). So the reporting
+ * side never sleeps, never allocates and takes only raw spinlocks: each
+ * queue is a ring of fixed-size records, allocated when the queue is
+ * created, and a report copies one record into every queue whose filter
+ * matches, under that queue's raw spinlock, which guards nothing longer
+ * than the copy of one record. Waking the queue's readers and pollers
+ * takes the waitqueue's spinlock_t, and runs whatever io_uring or epoll
+ * hung on it, so a report only queues an irq_work that does it, as perf
+ * wakes its readers: from the interrupt that follows, or from the
+ * irq_work thread on PREEMPT_RT.
+ *
  * A full queue drops the record and counts it; the count becomes a LOST
  * record placed before the next record that fits, or handed to the
  * reader once the ring is empty, so the reader always learns of a gap
@@ -32,6 +40,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/irq_work.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -43,9 +52,10 @@
  * struct iofd_eventq - an event queue
  * @kref: one reference for the object, one for the file
  * @item: on ictx->eventqs while the object lives (RCU for reporters)
- * @lock: the ring and the counters below; taken in any context
+ * @lock: the ring and the counters below; taken in any context, so raw
  * @read_lock: serializes readers
  * @wait: readers and pollers
+ * @wake_work: wakes @wait for reporters, which cannot (see the top)
  * @ioasid: the IOASID filter, 0 for all
  * @mask: IOASID_EVENT_MASK() bits of the wanted types
  * @depth: slots in @ring
@@ -61,9 +71,10 @@
 struct iofd_eventq {
 	struct kref kref;
 	struct list_head item;
-	spinlock_t lock;	/* the ring, see above */
+	raw_spinlock_t lock;	/* the ring, see above */
 	struct mutex read_lock;	/* one reader */
 	wait_queue_head_t wait;
+	struct irq_work wake_work;
 	u32 ioasid;
 	u64 mask;
 	u32 depth;
@@ -98,6 +109,8 @@ static void iofd_eventq_release_kref(struct kref *kref)
 						  kref);
 
 	mutex_destroy(&eventq->read_lock);
+	/* Queued only before the queue died, under its lock: none comes later */
+	irq_work_sync(&eventq->wake_work);
 	/* A reporter may still be walking past it on the RCU list */
 	call_rcu(&eventq->rcu, iofd_eventq_free_rcu);
 }
@@ -113,15 +126,23 @@ static struct ioasid_event *iofd_eventq_slot(struct iofd_eventq *eventq,
 	return &eventq->ring[(eventq->head + n) % eventq->depth];
 }
 
+/* The reporters' wakeup, in a context that may take a spinlock_t */
+static void iofd_eventq_wake(struct irq_work *work)
+{
+	struct iofd_eventq *eventq = container_of(work, struct iofd_eventq,
+						  wake_work);
+
+	wake_up_poll(&eventq->wait, EPOLLIN | EPOLLRDNORM);
+}
+
 /* Queue @event, or count it as lost; any context */
 static void iofd_eventq_add(struct iofd_eventq *eventq,
 			    const struct ioasid_event *event)
 {
 	struct ioasid_event *slot;
 	unsigned long flags;
-	bool wake = false;
 
-	spin_lock_irqsave(&eventq->lock, flags);
+	raw_spin_lock_irqsave(&eventq->lock, flags);
 	if (eventq->dead)
 		goto out_unlock;
 	/* A gap is reported before what comes after it: that needs a slot */
@@ -143,11 +164,14 @@ static void iofd_eventq_add(struct iofd_eventq *eventq,
 	slot = iofd_eventq_slot(eventq, eventq->count++);
 	*slot = *event;
 	slot->seq = eventq->seq++;
-	wake = true;
+	/*
+	 * Under the lock, so that it is queued before the queue can die and
+	 * its release wait for it. Already pending, it wakes for this one too.
+	 */
+	if (wq_has_sleeper(&eventq->wait))
+		irq_work_queue(&eventq->wake_work);
 out_unlock:
-	spin_unlock_irqrestore(&eventq->lock, flags);
-	if (wake && wq_has_sleeper(&eventq->wait))
-		wake_up_poll(&eventq->wait, EPOLLIN | EPOLLRDNORM);
+	raw_spin_unlock_irqrestore(&eventq->lock, flags);
 }
 
 static bool iofd_eventq_wants(struct iofd_eventq *eventq,
@@ -163,7 +187,8 @@ static bool iofd_eventq_wants(struct iofd_eventq *eventq,
  * @ictx: the context
  * @event: the record, zeroed and then filled but for @seq
  *
- * Any context: never sleeps, never allocates.
+ * Any context, hard IRQ included: never sleeps, never allocates, takes
+ * only raw spinlocks.
  */
 void iofd_report_event(struct iofd_ctx *ictx, const struct ioasid_event *event)
 {
@@ -214,8 +239,10 @@ void iofd_report_inval(struct iofd_ctx *ictx, u32 ioasid, u64 label,
  * @iova: the faulting IOVA
  * @flags: the IOMMU_FAULT_* flags of report_iommu_fault()
  *
- * Called from an IOMMU driver's fault interrupt, through the handler
- * the core installs on its domains: never sleeps, never allocates.
+ * Called from an IOMMU driver's fault interrupt, maybe a hard IRQ that
+ * is never threaded, through the handler the core installs on its
+ * domains, which holds the RCU read lock that keeps @ictx: never sleeps,
+ * never allocates, takes only raw spinlocks.
  */
 void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, struct device *dev,
 		       unsigned long iova, int flags)
@@ -259,7 +286,7 @@ static ssize_t iofd_eventq_copy(struct iofd_eventq *eventq,
 	struct ioasid_event *slot;
 	size_t copied;
 
-	spin_lock_irq(&eventq->lock);
+	raw_spin_lock_irq(&eventq->lock);
 	if (!eventq->count && eventq->lost) {
 		/*
 		 * The ring is empty: the gap is the next thing to report. It
@@ -275,7 +302,7 @@ static ssize_t iofd_eventq_copy(struct iofd_eventq *eventq,
 	}
 	head = eventq->head;
 	n = min(max, eventq->count);
-	spin_unlock_irq(&eventq->lock);
+	raw_spin_unlock_irq(&eventq->lock);
 
 	first = min(n, eventq->depth - head);
 	copied = copy_to_iter(&eventq->ring[head], first * sizeof(*slot), to);
@@ -287,10 +314,10 @@ static ssize_t iofd_eventq_copy(struct iofd_eventq *eventq,
 	if (!done)
 		return n ? -EFAULT : 0;
 
-	spin_lock_irq(&eventq->lock);
+	raw_spin_lock_irq(&eventq->lock);
 	eventq->head = (eventq->head + done) % eventq->depth;
 	eventq->count -= done;
-	spin_unlock_irq(&eventq->lock);
+	raw_spin_unlock_irq(&eventq->lock);
 	return done * sizeof(*slot);
 }
 
@@ -352,13 +379,13 @@ static __poll_t iofd_eventq_poll(struct file *filp, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(filp, &eventq->wait, wait);
-	spin_lock_irq(&eventq->lock);
+	raw_spin_lock_irq(&eventq->lock);
 	if (eventq->count || eventq->lost)
 		mask = EPOLLIN | EPOLLRDNORM;
 	else if (eventq->dead)
 		/* read() returns 0 now: end of file */
 		mask = EPOLLIN | EPOLLRDNORM | EPOLLHUP;
-	spin_unlock_irq(&eventq->lock);
+	raw_spin_unlock_irq(&eventq->lock);
 	return mask;
 }
 
@@ -388,9 +415,9 @@ void iofd_eventq_destroy(struct iofd_object *obj)
 	list_del_rcu(&eventq->item);
 	spin_unlock(&ictx->eventqs_lock);
 
-	spin_lock_irq(&eventq->lock);
+	raw_spin_lock_irq(&eventq->lock);
 	eventq->dead = true;
-	spin_unlock_irq(&eventq->lock);
+	raw_spin_unlock_irq(&eventq->lock);
 	wake_up_all(&eventq->wait);
 	iofd_eventq_put(eventq);
 }
@@ -439,9 +466,10 @@ int iofd_eventq_alloc_ioctl(struct iofd_ucmd *ucmd)
 		goto err_free_eventq;
 	}
 	kref_init(&eventq->kref);
-	spin_lock_init(&eventq->lock);
+	raw_spin_lock_init(&eventq->lock);
 	mutex_init(&eventq->read_lock);
 	init_waitqueue_head(&eventq->wait);
+	init_irq_work(&eventq->wake_work, iofd_eventq_wake);
 	eventq->ioasid = cmd->ioasid;
 	eventq->mask = cmd->event_mask;
 	eventq->depth = cmd->depth;

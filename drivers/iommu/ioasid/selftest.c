@@ -37,7 +37,8 @@
  * The mock device "does DMA" by translating IOVAs through whatever domain
  * its group is attached to right now, as hardware would, and reports a
  * DMA it cannot translate the way IOMMU drivers do: report_iommu_fault()
- * with interrupts off, as from a fault interrupt.
+ * with interrupts off and a raw spinlock held, as from a fault interrupt
+ * that is never threaded.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
@@ -574,9 +575,13 @@ static int iofd_test_pinned(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 }
 
 /*
- * Report a DMA fault of @dev at @iova as an IOMMU's fault interrupt
- * would: with interrupts off, through the domain's fault handler.
+ * The mock's fault interrupt: held around every report, so that lockdep
+ * checks the handler as in a hard IRQ that is never threaded, even on
+ * PREEMPT_RT (VT-d's dmar_fault()): with CONFIG_PROVE_RAW_LOCK_NESTING a
+ * spinlock_t taken under it is an invalid wait context.
  */
+static DEFINE_RAW_SPINLOCK(mock_fault_irq);
+
 /* What the mock tells report_iommu_fault(): it knows why it faulted */
 static int mock_fault_flags(bool write, bool present)
 {
@@ -589,22 +594,28 @@ static int mock_fault_flags(bool write, bool present)
 	       MOCK_FAULT_NOT_PRESENT << IOMMU_FAULT_REASON_SHIFT;
 }
 
+/*
+ * Report a DMA fault of @dev at @iova as an IOMMU's fault interrupt
+ * would: in its interrupt, through the domain's fault handler.
+ */
 static void mock_report_fault(struct mock_domain *mock, struct device *dev,
 			      unsigned long iova, bool write, bool present)
 {
 	unsigned long irqflags;
 
-	local_irq_save(irqflags);
+	raw_spin_lock_irqsave(&mock_fault_irq, irqflags);
 	report_iommu_fault(&mock->domain, dev, iova & ~(MOCK_PAGE_SIZE - 1),
 			   mock_fault_flags(write, present));
-	local_irq_restore(irqflags);
+	raw_spin_unlock_irqrestore(&mock_fault_irq, irqflags);
 }
 
 /*
  * A device access through the I/O page table the mock device's group is
- * attached to now. A blocked group, a missing entry or a missing
- * permission is a DMA fault: -ENXIO, -ENXIO, -EPERM; the last two are
- * reported to the domain's fault handler.
+ * attached to now, its IOTLB first. A blocked group, a missing entry or a
+ * missing permission is a DMA fault: -ENXIO, -ENXIO, -EPERM; the last two
+ * are reported to the domain's fault handler. An access through a stale
+ * IOTLB entry to a page no longer pinned is -ESTALE (and a late unpin):
+ * hardware would have written memory given back.
  */
 static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 {
@@ -822,7 +833,7 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 			report_iommu_fault(&mock->domain, &mdev->pdev->dev,
 					   cur, mock_fault_flags(write, present));
 		}
-		local_irq_restore(irqflags);
+		raw_spin_unlock_irqrestore(&mock_fault_irq, irqflags);
 		cond_resched();
 	}
 out_unlock:
