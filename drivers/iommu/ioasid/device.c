@@ -28,14 +28,32 @@
  *
  * Faults: every domain the core allocates carries its fault handler,
  * which IOMMU drivers call from their fault interrupt. It turns (domain,
- * device) into (IOASID, label) for the event queues: the domain's token
- * names the IOASID and the context's RCU list of bound devices gives the
- * label. A group whose last device detaches is not handed back to the
- * IOMMU core's blocking domain but parked on an empty domain of its own,
- * which blocks DMA just as well and still says whose DMA faulted (with
- * no IOASID). So that no handler runs on freed memory, a domain a group
- * left, and a bound device, are freed only an RCU grace period later:
- * fault interrupts report under RCU.
+ * device) into (IOASID, label) for the event queues. A group whose last
+ * device detaches is not handed back to the IOMMU core's blocking domain
+ * but parked on an empty domain of its own, which blocks DMA just as
+ * well and still says whose DMA faulted (with no IOASID).
+ *
+ * The handler relies on no protection of the driver's. VT-d calls it in
+ * hard IRQ under RCU; AMD from a threaded IRQ, preemptible, with no lock
+ * and no RCU, through a domain pointer it read with nothing to stop us
+ * freeing that domain meanwhile. So the handler's token is no pointer:
+ * it is the key of a fault source (context, IOASID ID) in a global
+ * xarray, which the handler looks up under its own rcu_read_lock(). A
+ * source leaves the xarray when its domain is freed and is itself freed
+ * an RCU grace period later; keys are never reused. A handler that
+ * comes late, however late, finds nothing and reports nothing, and one
+ * that finds the source reads only memory freed after a grace period:
+ * the source, the context (freed with kfree_rcu()), its RCU lists of
+ * event queues and of bound devices, whose label names the device. The
+ * one thing we cannot protect is the driver's own read of the domain's
+ * handler and token: a driver that frees domains at once, as AMD does,
+ * while its fault thread still reads them, has a use-after-free of its
+ * own whoever owns the domain.
+ *
+ * Detach and replace still wait for an RCU grace period after the group
+ * left a domain: a fault a driver reports under RCU (VT-d) through the
+ * old domain then comes before the invalidation that says the device
+ * left it.
  *
  * Each time a group stops reaching an IOASID (detach, replace, removal
  * of the device) the event queues get an invalidation naming the device.
@@ -208,27 +226,84 @@ u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev)
 }
 
 /*
- * The fault handler of the domains of an IOASID; the IOMMU driver calls
- * it from its fault interrupt. The fault is reported, not resolved: an
- * error tells the driver so, and most then log it as they would have.
+ * struct iofd_fault_src - whom the faults of a domain are reported to
+ * @ictx: the context
+ * @ioasid: the ID of the IOASID the domain belongs to; 0 for a parking
+ *	domain, whose devices are bound but not attached
+ * @key: its index in iofd_fault_srcs, and the domain's handler token
+ * @rcu: freed a grace period after it left iofd_fault_srcs
+ */
+struct iofd_fault_src {
+	struct iofd_ctx *ictx;
+	u32 ioasid;
+	unsigned long key;
+	struct rcu_head rcu;
+};
+
+/*
+ * Fault sources by key, for the handler (see the top of this file). Keys
+ * count up from 1 and are never reused, so a stale token cannot name
+ * another source (a 32-bit kernel would wrap after 2^32 domains).
+ */
+static DEFINE_XARRAY(iofd_fault_srcs);
+static atomic_long_t iofd_fault_keys;
+
+/*
+ * The fault handler of every domain of ours; the IOMMU driver calls it
+ * from its fault interrupt, in any context, with or without RCU. The
+ * fault is reported, not resolved: an error tells the driver so, and
+ * most then log it as they would have. @domain may already be freed and
+ * @dev unbound: neither is dereferenced.
  */
 static int iofd_domain_fault(struct iommu_domain *domain, struct device *dev,
 			     unsigned long iova, int flags, void *token)
 {
-	struct iofd_ioasid *ioasid = token;
+	struct iofd_fault_src *src;
 
-	iofd_report_fault(ioasid->ictx, ioasid->obj.id, dev, iova, flags);
+	rcu_read_lock();
+	src = xa_load(&iofd_fault_srcs, (unsigned long)token);
+	if (src)
+		iofd_report_fault(src->ictx, src->ioasid, dev, iova, flags);
+	rcu_read_unlock();
 	return -EOPNOTSUPP;
 }
 
-/* The same for a parked group: its device is bound but not attached */
-static int iofd_parked_fault(struct iommu_domain *domain, struct device *dev,
-			     unsigned long iova, int flags, void *token)
+/*
+ * Have @domain report its faults as @ioasid's of @ictx (0: parked). The
+ * domain must then be freed with iofd_fault_domain_free().
+ */
+static int iofd_fault_src_set(struct iommu_domain *domain,
+			      struct iofd_ctx *ictx, u32 ioasid)
 {
-	struct iofd_group *igroup = token;
+	struct iofd_fault_src *src;
+	int rc;
 
-	iofd_report_fault(igroup->ictx, 0, dev, iova, flags);
-	return -EOPNOTSUPP;
+	src = kzalloc(sizeof(*src), GFP_KERNEL_ACCOUNT);
+	if (!src)
+		return -ENOMEM;
+	src->ictx = ictx;
+	src->ioasid = ioasid;
+	src->key = atomic_long_inc_return(&iofd_fault_keys);
+	rc = xa_insert(&iofd_fault_srcs, src->key, src, GFP_KERNEL);
+	if (rc) {
+		kfree(src);
+		return rc;
+	}
+	iommu_set_fault_handler(domain, iofd_domain_fault, (void *)src->key);
+	return 0;
+}
+
+/* Free a domain of ours; a late fault of it then finds no source */
+static void iofd_fault_domain_free(struct iommu_domain *domain)
+{
+	unsigned long key = (unsigned long)domain->handler_token;
+	struct iofd_fault_src *src;
+
+	iommu_domain_free(domain);
+	src = key ? xa_erase(&iofd_fault_srcs, key) : NULL;
+	/* A handler may have found it just before */
+	if (src)
+		kfree_rcu(src, rcu);
 }
 
 static struct iofd_group *iofd_group_get(struct iofd_ctx *ictx,
@@ -273,8 +348,7 @@ static void iofd_group_put(struct iofd_group *igroup)
 		/* To the IOMMU core's blocking domain, until ownership ends */
 		if (igroup->parked)
 			iommu_detach_group(igroup->parking, igroup->group);
-		synchronize_rcu();
-		iommu_domain_free(igroup->parking);
+		iofd_fault_domain_free(igroup->parking);
 	}
 	xa_erase(&igroup->ictx->groups, iommu_group_id(igroup->group));
 	iommu_group_put(igroup->group);
@@ -416,8 +490,9 @@ static int iofd_group_set_domain(struct iofd_group *igroup,
 }
 
 /*
- * Drop a group's use of @idomain, which it has left. A fault interrupt
- * may still be reporting through it: the caller waited for RCU readers.
+ * Drop a group's use of @idomain, which it has left. The caller waited
+ * for RCU readers, so that faults reported under RCU through it are in
+ * the queues before the invalidation it reports next.
  */
 static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
 {
@@ -428,7 +503,7 @@ static void iofd_domain_put(struct iofd_iopt *iopt, struct iofd_domain *idomain)
 	}
 	list_del(&idomain->item);
 	up_write(&iopt->domains_rwsem);
-	iommu_domain_free(idomain->domain);
+	iofd_fault_domain_free(idomain->domain);
 	kfree(idomain);
 }
 
@@ -437,6 +512,7 @@ static int iofd_group_make_parking(struct iofd_group *igroup,
 				   struct device *dev)
 {
 	struct iommu_domain *domain;
+	int rc;
 
 	if (igroup->parking)
 		return 0;
@@ -445,7 +521,11 @@ static int iofd_group_make_parking(struct iofd_group *igroup,
 	domain = iommu_paging_domain_alloc(dev);
 	if (IS_ERR(domain))
 		return PTR_ERR(domain);
-	iommu_set_fault_handler(domain, iofd_parked_fault, igroup);
+	rc = iofd_fault_src_set(domain, igroup->ictx, 0);
+	if (rc) {
+		iommu_domain_free(domain);
+		return rc;
+	}
 	igroup->parking = domain;
 	return 0;
 }
@@ -493,8 +573,9 @@ static struct iofd_domain *iofd_domain_alloc(struct iofd_ioasid *ioasid,
 		rc = PTR_ERR(domain);
 		goto err_free_idomain;
 	}
-	/* The IOASID outlives the domain: the group holds it until after */
-	iommu_set_fault_handler(domain, iofd_domain_fault, ioasid);
+	rc = iofd_fault_src_set(domain, ioasid->ictx, ioasid->obj.id);
+	if (rc)
+		goto err_free_domain;
 	/* Memory is pinned in CPU pages: the IOMMU must be able to map one */
 	if (__ffs(domain->pgsize_bitmap) > PAGE_SHIFT) {
 		rc = -EINVAL;
@@ -521,7 +602,7 @@ static struct iofd_domain *iofd_domain_alloc(struct iofd_ioasid *ioasid,
 	return idomain;
 
 err_free_domain:
-	iommu_domain_free(domain);
+	iofd_fault_domain_free(domain);
 err_free_idomain:
 	kfree(idomain);
 	return ERR_PTR(rc);
@@ -606,7 +687,7 @@ attached:
 	return 0;
 
 err_free_domain:
-	iommu_domain_free(idomain->domain);
+	iofd_fault_domain_free(idomain->domain);
 	kfree(idomain);
 err_unreserve:
 	up_write(&iopt->domains_rwsem);

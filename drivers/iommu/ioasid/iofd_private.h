@@ -47,6 +47,8 @@ struct iofd_ctx {
 	unsigned long test_memlock_pages;
 	/* Test-only: leave IOASID_UNMAP_ASYNC pending until let go */
 	bool test_async_hold;
+	/* Freed a grace period after its release: fault handlers read it */
+	struct rcu_head rcu;
 };
 
 /* One ioctl call, as seen by a handler after the generic checks */

@@ -96,6 +96,18 @@ enum {
 	IOASID_TEST_MEMLOCK_SET = 1 << 0,
 	/* &ioasid_test_cmd.inject.flags: the faulting accesses are writes */
 	IOASID_TEST_INJECT_WRITE = 1 << 0,
+	/*
+	 * &ioasid_test_cmd.inject.flags: read the handler and token of the
+	 * device's domain for one fault, and report it only at LET_GO, as a
+	 * fault thread preempted in between would (one held at a time)
+	 */
+	IOASID_TEST_INJECT_HOLD = 1 << 1,
+	/*
+	 * &ioasid_test_cmd.inject.flags, alone: report the held fault now,
+	 * from process context with no lock and no RCU, whatever happened
+	 * to its domain, device or fd since; ENOENT if none is held
+	 */
+	IOASID_TEST_INJECT_LET_GO = 1 << 2,
 	/* &ioasid_test_cmd.async_hold.flags: hold (else: let go and flush) */
 	IOASID_TEST_ASYNC_HOLD = 1 << 0,
 };

@@ -278,7 +278,8 @@ static int iofd_fops_release(struct inode *inode, struct file *filp)
 	WARN_ON(!list_empty(&ictx->eventqs));
 	xa_destroy(&ictx->objects);
 	mutex_destroy(&ictx->lock);
-	kfree(ictx);
+	/* A fault handler may still be reporting to it (see device.c) */
+	kfree_rcu(ictx, rcu);
 	return 0;
 }
 

@@ -789,6 +789,62 @@ static int iofd_test_memlock(struct iofd_ucmd *ucmd,
 }
 
 /*
+ * A fault an IOMMU driver has read its domain's handler and token for
+ * and not reported yet. AMD's fault thread reads them with no lock and
+ * no RCU, and may be preempted right after while the domain's owner
+ * detaches, destroys and closes everything. One at a time in the whole
+ * module, so that it can outlive the fd that made it; a new one replaces
+ * it. The domain and the device are only passed on: they may be gone.
+ */
+static struct {
+	struct mutex lock;	/* the fields below */
+	iommu_fault_handler_t handler;
+	void *token;
+	struct iommu_domain *domain;
+	struct device *dev;
+	unsigned long iova;
+	int flags;
+} mock_held_fault = { .lock = __MUTEX_INITIALIZER(mock_held_fault.lock) };
+
+static void mock_hold_fault(struct mock_domain *mock, struct device *dev,
+			    unsigned long iova, int flags)
+{
+	mutex_lock(&mock_held_fault.lock);
+	mock_held_fault.handler = mock->domain.handler;
+	mock_held_fault.token = mock->domain.handler_token;
+	mock_held_fault.domain = &mock->domain;
+	mock_held_fault.dev = dev;
+	mock_held_fault.iova = iova;
+	mock_held_fault.flags = flags;
+	mutex_unlock(&mock_held_fault.lock);
+}
+
+/* Report the held fault now, from a thread, with no lock and no RCU */
+static int mock_let_go_fault(void)
+{
+	iommu_fault_handler_t handler;
+	struct iommu_domain *domain;
+	struct device *dev;
+	unsigned long iova;
+	void *token;
+	int flags;
+
+	mutex_lock(&mock_held_fault.lock);
+	handler = mock_held_fault.handler;
+	token = mock_held_fault.token;
+	domain = mock_held_fault.domain;
+	dev = mock_held_fault.dev;
+	iova = mock_held_fault.iova;
+	flags = mock_held_fault.flags;
+	mock_held_fault.handler = NULL;
+	mutex_unlock(&mock_held_fault.lock);
+	if (!handler)
+		return -ENOENT;
+	handler(domain, dev, iova, flags, token);
+	return 0;
+}
+
+/*
  * Many faults, fast: for the event queues' overflow and throughput
  * tests. Interrupts go off a batch at a time, as a fault interrupt
  * that drains the IOMMU's fault records would, not for the whole run.
@@ -803,10 +859,19 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 	u32 done = 0;
 	int rc = 0;
 
-	if (cmd->inject.flags & ~IOASID_TEST_INJECT_WRITE ||
+	if (cmd->inject.flags & ~(IOASID_TEST_INJECT_WRITE |
+				  IOASID_TEST_INJECT_HOLD |
+				  IOASID_TEST_INJECT_LET_GO) ||
 	    cmd->inject.__reserved)
 		return -EOPNOTSUPP;
-	if (!cmd->inject.count || cmd->inject.count > IOASID_TEST_MAX_INJECT)
+	if (cmd->inject.flags & IOASID_TEST_INJECT_LET_GO) {
+		if (cmd->inject.flags != IOASID_TEST_INJECT_LET_GO)
+			return -EINVAL;
+		return mock_let_go_fault();
+	}
+	if (!cmd->inject.count || cmd->inject.count > IOASID_TEST_MAX_INJECT ||
+	    (cmd->inject.flags & IOASID_TEST_INJECT_HOLD &&
+	     cmd->inject.count != 1))
 		return -EINVAL;
 
 	mdev = iofd_get_mock(ucmd->ictx, cmd->id);
@@ -819,11 +884,18 @@ static int iofd_test_inject_faults(struct iofd_ucmd *ucmd,
 		rc = -ENOENT;
 		goto out_unlock;
 	}
+	if (cmd->inject.flags & IOASID_TEST_INJECT_HOLD) {
+		bool present = xa_load(&mock->pfns, iova >> MOCK_PAGE_SHIFT);
+
+		mock_hold_fault(mock, &mdev->pdev->dev, iova,
+				mock_fault_flags(write, present));
+		goto out_unlock;
+	}
 	while (done != cmd->inject.count) {
 		u32 batch = min(cmd->inject.count - done, 256U);
 		unsigned long irqflags;
 
-		local_irq_save(irqflags);
+		raw_spin_lock_irqsave(&mock_fault_irq, irqflags);
 		for (; batch; batch--, done++) {
 			unsigned long cur = iova + (unsigned long)done *
 						   MOCK_PAGE_SIZE;

@@ -377,6 +377,19 @@ struct ioasid_unmap {
  * event never blocks or allocates: faults are reported from the IOMMU's
  * interrupt handler.
  *
+ * A fault record names the IOASID, and the label, that the device has
+ * when the IOMMU's fault interrupt handles the fault, not necessarily
+ * those its DMA went through: the IOMMU records a fault and its
+ * interrupt reads the record later, and the record does not say which
+ * I/O page table the DMA used (VT-d's gives the requester ID, the
+ * address and the reason). A fault of DMA issued before the device was
+ * attached elsewhere can therefore name the new IOASID, and come after
+ * the invalidation that says the device left the old one. One handled
+ * after the device left its I/O page table for good (the IOASID
+ * destroyed, the device detached or unbound, the fd closed) may name no
+ * IOASID or not be reported at all. To know which IOASID a fault belongs
+ * to, stop the device's DMA before moving it.
+ *
  * read() blocks until at least one record is there, unless the file is
  * O_NONBLOCK or the read is IOCB_NOWAIT (io_uring), in which case it
  * fails with EAGAIN; poll() reports EPOLLIN while a record is ready. The
@@ -470,7 +483,9 @@ enum ioasid_inval_cause {
  * struct ioasid_event - one record read from an event queue
  * @type: an &enum ioasid_event_type
  * @__reserved: 0
- * @ioasid: the IOASID the event is about; 0 for none
+ * @ioasid: the IOASID the event is about; 0 for none. For a fault, the
+ *	IOASID the device was attached to when the fault was handled (see
+ *	DOC: events)
  * @seq: the queue's sequence number of the event; consecutive unless
  *	events were lost
  * @label: the label of the device the event is about (see

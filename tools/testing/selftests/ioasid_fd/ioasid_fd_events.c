@@ -595,7 +595,7 @@ TEST_F(events, inject_refuses_a_bad_count_or_flags)
 	test_err_inject_faults(EINVAL, self->dev, MIB,
 			       IOASID_TEST_MAX_INJECT + 1, 0);
 	test_err_inject_faults(EOPNOTSUPP, self->dev, MIB, 1,
-			       IOASID_TEST_INJECT_WRITE << 1);
+			       IOASID_TEST_INJECT_LET_GO << 1);
 	test_err_inject_faults(ENOENT, self->ioasid, MIB, 1, 0);
 	test_no_event(self->qfd);
 }
@@ -740,6 +740,122 @@ TEST_F(events, attaching_elsewhere_reports_the_old_ioasid_detached)
 			     IOASID_FAULT_NOT_MAPPED);
 	}
 	test_no_event(self->qfd);
+}
+
+/*
+ * A fault names the IOASID of the domain the IOMMU driver finds the
+ * device in when it handles the fault, not the one the DMA went through:
+ * VT-d's fault interrupt reads the record the DMA left and looks the
+ * device's domain up only then, and the record does not say which I/O
+ * page table the DMA used. INJECT is that interrupt, here coming after a
+ * replace that raced the faulting DMA: the fault names the new IOASID,
+ * after the invalidation that says the device left the old one.
+ */
+TEST_F(events, a_fault_handled_after_a_replace_names_the_new_ioasid)
+{
+	struct ioasid_event ev;
+	uint32_t other;
+
+	test_alloc(&other);
+	/* The device faults at MIB, which neither IOASID maps; then... */
+	test_attach(self->dev, other, LABEL);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, LABEL, 0, WHOLE_SPACE_LAST,
+		     IOASID_INVAL_DEVICE_DETACHED, 0);
+	/* ...the IOMMU's fault interrupt runs */
+	test_inject_faults(self->dev, MIB, 1, IOASID_TEST_INJECT_WRITE);
+	if (sees(other)) {
+		test_next_event(&ev);
+		EXPECT_FAULT(&ev, other, LABEL, MIB, IOASID_FAULT_WRITE,
+			     IOASID_FAULT_NOT_MAPPED);
+	}
+	test_no_event(self->qfd);
+}
+
+/*
+ * A fault held by the mock as an IOMMU driver's fault thread would hold
+ * it (AMD's): the domain's handler and token read, the handler not yet
+ * called, with no lock and no RCU, so nothing the owner does waits for
+ * it.
+ */
+static int _test_hold_fault(int fd, uint32_t dev, uint64_t iova)
+{
+	return _test_inject_faults(fd, dev, iova, 1, IOASID_TEST_INJECT_HOLD);
+}
+
+static int _test_let_go_fault(int fd)
+{
+	return _test_inject_faults(fd, 0, 0, 0, IOASID_TEST_INJECT_LET_GO);
+}
+
+#define test_hold_fault(dev, iova) \
+	ASSERT_EQ(0, _test_hold_fault(self->fd, dev, iova))
+#define test_let_go_fault(fd) ASSERT_EQ(0, _test_let_go_fault(fd))
+
+TEST_F(events, a_held_fault_is_reported_while_its_domain_lives)
+{
+	struct ioasid_event ev;
+
+	test_hold_fault(self->dev, MIB);
+	test_no_event(self->qfd);
+	test_let_go_fault(self->fd);
+	test_next_event(&ev);
+	EXPECT_FAULT(&ev, self->ioasid, LABEL, MIB, IOASID_FAULT_READ,
+		     IOASID_FAULT_NOT_MAPPED);
+	test_no_event(self->qfd);
+	/* It was reported once: nothing is held any more */
+	EXPECT_ERRNO(ENOENT, _test_let_go_fault(self->fd));
+	EXPECT_ERRNO(EINVAL, _test_inject_faults(self->fd, self->dev, MIB, 2,
+						 IOASID_TEST_INJECT_HOLD));
+	EXPECT_ERRNO(EINVAL, _test_inject_faults(self->fd, 0, 0, 0,
+						 IOASID_TEST_INJECT_LET_GO |
+						 IOASID_TEST_INJECT_WRITE));
+}
+
+/*
+ * The handler runs after its domain, the IOASID and the device's binding
+ * are gone: it must touch none of them (a use-after-free under KASAN
+ * otherwise) and report nothing, as nothing it could name is left.
+ */
+TEST_F(events, a_fault_held_past_detach_and_destroy_is_dropped)
+{
+	struct ioasid_event ev;
+
+	test_hold_fault(self->dev, MIB);
+	test_detach(self->dev);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, LABEL, 0, WHOLE_SPACE_LAST,
+		     IOASID_INVAL_DEVICE_DETACHED, 0);
+	test_destroy(self->ioasid);
+	test_next_event(&ev);
+	EXPECT_INVAL(&ev, self->ioasid, 0, 0, WHOLE_SPACE_LAST,
+		     IOASID_INVAL_IOASID_DESTROYED, 0);
+	test_destroy(self->dev);
+	test_no_event(self->qfd);
+
+	test_let_go_fault(self->fd);
+	test_no_event(self->qfd);
+}
+
+TEST_F(events, a_fault_held_past_the_close_of_the_fd_is_dropped)
+{
+	struct ioasid_event ev[8];
+	bool ended;
+	int n, i;
+
+	test_hold_fault(self->dev, MIB);
+	/* The context, its IOASID, device and domains all go */
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = open(IOASID_DEV, O_RDWR);
+	ASSERT_NE(-1, self->fd);
+
+	test_let_go_fault(self->fd);
+	/* The queue outlived the context: what it said, then its end */
+	n = read_all(self->qfd, ev, 8, &ended);
+	ASSERT_LE(1, n);
+	EXPECT_TRUE(ended);
+	for (i = 0; i != n; i++)
+		EXPECT_EQ(IOASID_EVENT_INVAL, ev[i].type);
 }
 
 TEST_F(events, destroying_an_attached_device_reports_it_removed)
