@@ -443,8 +443,10 @@ enum ioasid_fault_access {
  *	&ioasid_event.fault.vendor_code). Intel VT-d cannot: it reports an
  *	unmapped IOVA and a read-only one alike, as fault reason 5h (write)
  *	or 6h (read), so its faults are all IOASID_FAULT_OTHER.
- * @IOASID_FAULT_NOT_MAPPED: nothing is mapped at the IOVA; also a DMA of
- *	a device that is bound but not attached (&ioasid_event.ioasid is 0)
+ * @IOASID_FAULT_NOT_MAPPED: nothing is mapped at the IOVA, as for every
+ *	DMA of a device that is bound but not attached (&ioasid_event.ioasid
+ *	is 0), where the IOMMU can tell (VT-d cannot: its faults of such a
+ *	device are IOASID_FAULT_OTHER, as all of them)
  * @IOASID_FAULT_NOT_PERMITTED: the IOVA is mapped but not for this access
  *	(a write to a mapping without IOASID_MAP_WRITE)
  */
@@ -489,9 +491,11 @@ enum ioasid_inval_cause {
  * @seq: the queue's sequence number of the event; consecutive unless
  *	events were lost
  * @label: the label of the device the event is about (see
- *	VFIO_DEVICE_ATTACH_IOASID); 0 for none, or when the IOMMU could not
- *	tell which device it was (devices behind a PCIe-to-PCI bridge share
- *	one requester ID)
+ *	VFIO_DEVICE_ATTACH_IOASID); 0 for none. Devices behind a PCIe-to-PCI
+ *	bridge share one requester ID, the bridge's alias (its secondary
+ *	bus, devfn 0): VT-d reports their faults as those of the device at
+ *	that address, if there is one (same group, so the same IOASID; its
+ *	label), and otherwise not at all
  * @fault: for IOASID_EVENT_FAULT
  * @fault.iova: the faulting IOVA, as the IOMMU reports it (VT-d reports
  *	the page)
