@@ -203,6 +203,117 @@ mutant queued_gather "DMA after UNMAP refused" \
 +	iommu_iotlb_sync(domain, &gather);
 EOF
 
+# The second review's findings of issue 15, each undone against the test
+# that pins its fix: a synchronous UNMAP completing the asynchronous ones
+# it overlaps, UNMAP and BATCH changing nothing when their reply cannot
+# be written, labels kept by detached devices and never 0, and object IDs
+# never reused.
+mutant async_overlap "review: UNMAP true when it returns" \
+	"ioasid.c: pending async unmaps left in the range" \
+	default ioasid_fd_events \
+	"events.mock_iommu_a.a_sync_unmap_completes_the_async_unmaps_in_its_range" <<'EOF'
+--- a/drivers/iommu/ioasid/ioasid.c
++++ b/drivers/iommu/ioasid/ioasid.c
+@@ -384,6 +384,4 @@
+ 		 * its own completion is reported first.
+ 		 */
+-		if (iopt_pending_in(&ioasid->iopt, iova, last))
+-			iofd_ioasid_complete_async(ioasid);
+ 		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
+ 		if (!rc)
+EOF
+
+mutant unmap_reply "review: a failed call changes nothing" \
+	"ioasid.c: UNMAP's reply not written first" \
+	default ioasid_fd \
+	"ioasid_attached.one_mock_device.an_unmap_whose_reply_cannot_be_written_changes_nothing" <<'EOF'
+--- a/drivers/iommu/ioasid/ioasid.c
++++ b/drivers/iommu/ioasid/ioasid.c
+@@ -362,9 +362,4 @@
+ 	 * memory changed meanwhile.
+ 	 */
+-	cmd->out_length = 0;
+-	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
+-	if (rc)
+-		goto out_put;
+-
+ 	if (cmd->flags & IOASID_UNMAP_ASYNC) {
+ 		/* An empty UNMAP_ALL still owes the caller its cookie */
+EOF
+
+mutant batch_undo "review: a failed call changes nothing" \
+	"ioasid.c: a lost BATCH MAP reply not undone" \
+	default ioasid_fd_batch \
+	"batch.one_mock_device.a_kernel_chosen_map_whose_reply_is_lost_is_undone" <<'EOF'
+--- a/drivers/iommu/ioasid/ioasid.c
++++ b/drivers/iommu/ioasid/ioasid.c
+@@ -522,6 +522,5 @@
+ 			 * Anything else is done, its results lost: count it.
+ 			 */
+-			if (op.op == IOASID_BATCH_MAP &&
+-			    !(op.flags & IOASID_MAP_FIXED_IOVA)) {
++			if (false) {
+ 				ioasid = xa_load(&touched, op.ioasid);
+ 				iopt_unmap_seq(&ioasid->iopt, op.iova,
+EOF
+
+mutant label_parked "review: labels name one device" \
+	"device.c: only attached devices' labels checked" \
+	default ioasid_fd \
+	"ioasid_attached.one_mock_device.a_detached_device_keeps_its_label_from_others" <<'EOF'
+--- a/drivers/iommu/ioasid/device.c
++++ b/drivers/iommu/ioasid/device.c
+@@ -737,5 +737,5 @@
+ 
+ 	mutex_lock(&ictx->lock);
+-	other = iofd_label_owner(ictx, label);
++	other = iofd_label_user(ictx, label);
+ 	if (other && other != idev) {
+ 		rc = -EEXIST;
+EOF
+
+mutant label_zero "review: labels name one device" \
+	"device.c: label 0 accepted" \
+	default ioasid_fd \
+	"ioasid_attached.one_mock_device.a_detached_device_keeps_its_label_from_others" <<'EOF'
+--- a/drivers/iommu/ioasid/device.c
++++ b/drivers/iommu/ioasid/device.c
+@@ -730,6 +730,4 @@
+ 	int rc;
+ 
+-	if (!label)
+-		return -EINVAL;
+ 	new = iofd_get_ioasid(ictx, ioasid);
+ 	if (IS_ERR(new))
+EOF
+
+mutant id_reuse "review: IDs never reused" \
+	"main.c: cyclic IDs that wrap" \
+	default ioasid_fd \
+	"ioasid_fd.ids_are_never_reused_even_at_the_end_of_the_id_space" <<'EOF'
+--- a/drivers/iommu/ioasid/main.c
++++ b/drivers/iommu/ioasid/main.c
+@@ -69,14 +69,8 @@
+ 	 * space is used up the fd makes no more objects.
+ 	 */
+-	xa_lock(&ictx->objects);
+-	if (ictx->next_id > INT_MAX)
+-		rc = -ENOSPC;
+-	else
+-		rc = __xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+-				XA_LIMIT(ictx->next_id, INT_MAX),
+-				GFP_KERNEL_ACCOUNT);
+-	if (!rc)
+-		ictx->next_id = max(ictx->next_id, obj->id + 1);
+-	xa_unlock(&ictx->objects);
++	rc = xa_alloc_cyclic(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
++			     xa_limit_31b, &ictx->next_id, GFP_KERNEL_ACCOUNT);
++	if (rc > 0)
++		rc = 0;
+ 	if (rc) {
+ 		kfree(obj);
+EOF
+
 # Put back the file a mutant changed, as $PENDING describes it:
 # "link PATH TARGET KOBJ" or "copy PATH BACKUP"
 restore()
