@@ -265,6 +265,14 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	return i << MOCK_PAGE_SHIFT;
 }
 
+/* Is the page a mock PTE points at still pinned for DMA? */
+static bool mock_pte_pinned(void *pte)
+{
+	unsigned long pfn = xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT;
+
+	return folio_maybe_dma_pinned(page_folio(pfn_to_page(pfn)));
+}
+
 /* Drop the cached entries of [first, last] (IOVA >> 12) */
 static void mock_domain_invalidate(struct mock_domain *mock,
 				   unsigned long first, unsigned long last)
@@ -275,10 +283,8 @@ static void mock_domain_invalidate(struct mock_domain *mock,
 	atomic64_inc(&mock->flushes);
 	mutex_lock(&mock->lock);
 	xa_for_each_range(&mock->iotlb, index, pte, first, last) {
-		unsigned long pfn = xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT;
-
 		/* Reachable until now: it must not have been given back */
-		if (!folio_maybe_dma_pinned(page_folio(pfn_to_page(pfn))))
+		if (!mock_pte_pinned(pte))
 			atomic64_inc(&mock->late_unpins);
 		xa_erase(&mock->iotlb, index);
 	}
@@ -663,8 +669,7 @@ static int iofd_test_dma(struct iofd_ucmd *ucmd, struct ioasid_test_cmd *cmd)
 		unsigned long pfn;
 		void *kaddr;
 
-		if (pte && !folio_maybe_dma_pinned(page_folio(pfn_to_page(
-				xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT)))) {
+		if (pte && !mock_pte_pinned(pte)) {
 			atomic64_inc(&mock->late_unpins);
 			rc = -ESTALE;
 			break;
