@@ -209,18 +209,21 @@ EOF
 # be written, labels kept by detached devices and never 0, and object IDs
 # never reused.
 mutant async_overlap "review: UNMAP true when it returns" \
-	"ioasid.c: pending async unmaps left in the range" \
+	"io_pagetable.c: pending async unmaps left in the range" \
 	default ioasid_fd_events \
 	"events.mock_iommu_a.a_sync_unmap_completes_the_async_unmaps_in_its_range" <<'EOF'
---- a/drivers/iommu/ioasid/ioasid.c
-+++ b/drivers/iommu/ioasid/ioasid.c
-@@ -384,6 +384,4 @@
- 		 * its own completion is reported first.
- 		 */
--		if (iopt_pending_in(&ioasid->iopt, iova, last))
--			iofd_ioasid_complete_async(ioasid);
- 		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
- 		if (!rc)
+--- a/drivers/iommu/ioasid/io_pagetable.c
++++ b/drivers/iommu/ioasid/io_pagetable.c
+@@ -612,8 +612,5 @@
+ 	down_write(&iopt->iova_rwsem);
+ 	/* Not done while part of the range is pending an async flush */
+-	if (!seq && interval_tree_iter_first(&iopt->pending, iova, last))
+-		rc = -EAGAIN;
+-	else
+-		rc = iopt_take_areas(iopt, iova, last, &list, unmapped, seq);
++	rc = iopt_take_areas(iopt, iova, last, &list, unmapped, seq);
+ 	if (rc) {
+ 		up_write(&iopt->iova_rwsem);
 EOF
 
 mutant unmap_reply "review: a failed call changes nothing" \
@@ -293,18 +296,22 @@ mutant id_reuse "review: IDs never reused" \
 	"ioasid_fd.ids_are_never_reused_even_at_the_end_of_the_id_space" <<'EOF'
 --- a/drivers/iommu/ioasid/main.c
 +++ b/drivers/iommu/ioasid/main.c
-@@ -69,14 +69,8 @@
+@@ -69,18 +69,8 @@
  	 * space is used up the fd makes no more objects.
  	 */
 -	xa_lock(&ictx->objects);
--	if (ictx->next_id > INT_MAX)
+-	if (ictx->next_id > INT_MAX) {
 -		rc = -ENOSPC;
--	else
--		rc = __xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
--				XA_LIMIT(ictx->next_id, INT_MAX),
--				GFP_KERNEL_ACCOUNT);
--	if (!rc)
--		ictx->next_id = max(ictx->next_id, obj->id + 1);
+-	} else {
+-		/*
+-		 * Taken before the slot is filled: the insert may drop the
+-		 * lock to allocate, and no one else may get this ID then.
+-		 * An ID whose insert fails is simply never used.
+-		 */
+-		obj->id = ictx->next_id++;
+-		rc = __xa_insert(&ictx->objects, obj->id, NULL,
+-				 GFP_KERNEL_ACCOUNT);
+-	}
 -	xa_unlock(&ictx->objects);
 +	rc = xa_alloc_cyclic(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
 +			     xa_limit_31b, &ictx->next_id, GFP_KERNEL_ACCOUNT);

@@ -374,6 +374,11 @@ static void iopt_unmap_domain(struct iofd_domain *idomain,
 		/* Under the sleeping IOVA locks: a million areas take a while */
 		cond_resched();
 	}
+	/*
+	 * Not idomain->deferred_flush: a driver may still sync a queued
+	 * gather itself (AMD with NpCache does, on a disjoint range), which
+	 * reinitializes it, queued no more, with what followed gathered.
+	 */
 	if (gather.queued)
 		iommu_iotlb_sync_queued(domain, &gather);
 	else
@@ -605,7 +610,11 @@ static int __iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	rc = iopt_take_areas(iopt, iova, last, &list, unmapped, seq);
+	/* Not done while part of the range is pending an async flush */
+	if (!seq && interval_tree_iter_first(&iopt->pending, iova, last))
+		rc = -EAGAIN;
+	else
+		rc = iopt_take_areas(iopt, iova, last, &list, unmapped, seq);
 	if (rc) {
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
@@ -637,7 +646,8 @@ static int __iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
  * A range that would cut a mapping in two fails and changes nothing.
  *
  * Return: 0, -EINVAL if the range splits a mapping, -ENOENT if nothing
- * is mapped in it.
+ * is mapped in it, -EAGAIN (nothing done) if an asynchronous unmap of
+ * part of it is not flushed yet: the caller completes it and retries.
  */
 int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	       unsigned long last, unsigned long *unmapped)
@@ -665,26 +675,6 @@ int iopt_unmap_seq(struct iofd_iopt *iopt, unsigned long iova,
 	unsigned long unmapped;
 
 	return __iopt_unmap(iopt, iova, last, &unmapped, &seq);
-}
-
-/**
- * iopt_pending_in - is an asynchronous unmap of [iova, last] unflushed?
- * @iopt: the IOVA space
- * @iova: first IOVA of the range
- * @last: last IOVA of the range, inclusive
- *
- * Return: true if a pending area overlaps the range. Only a hint once
- * the lock is dropped: an UNMAP_ASYNC may come right after.
- */
-bool iopt_pending_in(struct iofd_iopt *iopt, unsigned long iova,
-		     unsigned long last)
-{
-	bool pending;
-
-	down_read(&iopt->iova_rwsem);
-	pending = interval_tree_iter_first(&iopt->pending, iova, last);
-	up_read(&iopt->iova_rwsem);
-	return pending;
 }
 
 /**

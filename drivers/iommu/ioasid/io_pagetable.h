@@ -168,8 +168,6 @@ int iopt_unmap_seq(struct iofd_iopt *iopt, unsigned long iova,
 void iopt_sync_maps(struct iofd_iopt *iopt);
 int iopt_unmap(struct iofd_iopt *iopt, unsigned long iova,
 	       unsigned long last, unsigned long *unmapped);
-bool iopt_pending_in(struct iofd_iopt *iopt, unsigned long iova,
-		     unsigned long last);
 int iopt_unmap_async(struct iofd_iopt *iopt, struct iofd_unmap_req *req,
 		     bool queue_empty, unsigned long *unmapped);
 void iopt_complete_async(struct iofd_iopt *iopt, struct list_head *done);

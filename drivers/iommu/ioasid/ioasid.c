@@ -19,19 +19,24 @@
  * @ioasid: the IOASID
  *
  * Flush and unpin everything IOASID_UNMAP_ASYNC left pending, then
- * report each call's completion. Process context.
+ * report each call's completion. When this returns, every asynchronous
+ * unmap pending when it was called is flushed, unpinned and reported,
+ * also one that another caller (the work item) had started. Process
+ * context.
  */
 void iofd_ioasid_complete_async(struct iofd_ioasid *ioasid)
 {
 	struct iofd_unmap_req *req, *next;
 	LIST_HEAD(done);
 
+	mutex_lock(&ioasid->async_lock);
 	iopt_complete_async(&ioasid->iopt, &done);
 	list_for_each_entry_safe(req, next, &done, item) {
 		iofd_report_inval(ioasid->ictx, ioasid->obj.id, 0, req->iova,
 				  req->last, req->cause, req->cookie);
 		kfree(req);
 	}
+	mutex_unlock(&ioasid->async_lock);
 }
 
 static void iofd_ioasid_async_work(struct work_struct *work)
@@ -67,6 +72,7 @@ int iofd_ioasid_alloc_ioctl(struct iofd_ucmd *ucmd)
 	ioasid->ictx = ucmd->ictx;
 	iopt_init(&ioasid->iopt);
 	INIT_WORK(&ioasid->async_work, iofd_ioasid_async_work);
+	mutex_init(&ioasid->async_lock);
 
 	cmd->out_ioasid = ioasid->obj.id;
 	rc = iofd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -380,12 +386,17 @@ int iofd_ioasid_unmap(struct iofd_ucmd *ucmd)
 	} else {
 		/*
 		 * When this returns, nothing in the range may be reachable,
-		 * including what an UNMAP_ASYNC took out and left unflushed;
-		 * its own completion is reported first.
+		 * including what an UNMAP_ASYNC took out and left unflushed:
+		 * complete that first (its record comes first) and retry.
 		 */
-		if (iopt_pending_in(&ioasid->iopt, iova, last))
-			iofd_ioasid_complete_async(ioasid);
 		rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
+		if (rc == -EAGAIN) {
+			iofd_ioasid_complete_async(ioasid);
+			rc = iopt_unmap(&ioasid->iopt, iova, last, &unmapped);
+			/* Another thread's UNMAP_ASYNC came in meanwhile */
+			if (rc == -EAGAIN)
+				rc = -EBUSY;
+		}
 		if (!rc)
 			iofd_report_inval(ucmd->ictx, ioasid->obj.id, 0, iova,
 					  last, IOASID_INVAL_UNMAP, 0);

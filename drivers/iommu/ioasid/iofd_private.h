@@ -125,12 +125,17 @@ static inline void iofd_object_unhold(struct iofd_object *obj)
  * The IOVA space and everything mapped in it live in @iopt; the IOASID
  * is the handle userspace names it by. @async_work completes the
  * IOASID_UNMAP_ASYNC calls pending in @iopt.
+ *
+ * @async_lock is held across a whole completion (flush, unpin, report),
+ * so that a caller that finds nothing pending has also waited for the
+ * completion already under way. Lock order: @async_lock -> iopt locks.
  */
 struct iofd_ioasid {
 	struct iofd_object obj;
 	struct iofd_ctx *ictx;
 	struct iofd_iopt iopt;
 	struct work_struct async_work;
+	struct mutex async_lock;
 };
 
 static inline struct iofd_ioasid *iofd_get_ioasid(struct iofd_ctx *ictx,

@@ -69,18 +69,22 @@ struct iofd_object *_iofd_object_alloc(struct iofd_ctx *ictx, size_t size,
 	 * space is used up the fd makes no more objects.
 	 */
 	xa_lock(&ictx->objects);
-	if (ictx->next_id > INT_MAX)
+	if (ictx->next_id > INT_MAX) {
 		rc = -ENOSPC;
-	else
-		rc = __xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
-				XA_LIMIT(ictx->next_id, INT_MAX),
-				GFP_KERNEL_ACCOUNT);
-	if (!rc)
-		ictx->next_id = max(ictx->next_id, obj->id + 1);
+	} else {
+		/*
+		 * Taken before the slot is filled: the insert may drop the
+		 * lock to allocate, and no one else may get this ID then.
+		 * An ID whose insert fails is simply never used.
+		 */
+		obj->id = ictx->next_id++;
+		rc = __xa_insert(&ictx->objects, obj->id, NULL,
+				 GFP_KERNEL_ACCOUNT);
+	}
 	xa_unlock(&ictx->objects);
 	if (rc) {
 		kfree(obj);
-		return ERR_PTR(rc == -EBUSY ? -ENOSPC : rc);
+		return ERR_PTR(rc);
 	}
 	return obj;
 }

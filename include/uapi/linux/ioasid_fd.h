@@ -343,7 +343,10 @@ enum ioasid_unmap_flags {
  *    IOASID succeeds and reports 0 bytes, and reports no event);
  *  - EOPNOTSUPP: @cookie is not 0 without IOASID_UNMAP_ASYNC;
  *  - EINVAL: IOASID_UNMAP_COMPLETE_ASYNC with another flag, or with
- *    @iova, @length or @cookie not 0.
+ *    @iova, @length or @cookie not 0;
+ *  - EBUSY: another thread's IOASID_UNMAP_ASYNC took part of the range
+ *    while this call completed the asynchronous unmaps in its way;
+ *    nothing was unmapped by this call, which may be retried.
  */
 struct ioasid_unmap {
 	__u32 size;
