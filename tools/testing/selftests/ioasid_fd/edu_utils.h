@@ -67,12 +67,12 @@ struct edu {
 	int group;	/* -1 without an IOMMU group */
 };
 
-static unsigned long sysfs_hex(const char *bdf, const char *attr)
+/* A sysfs file's value in hex, 0 if it cannot be read */
+static unsigned long path_hex(const char *path)
 {
-	char path[PATH_MAX], buf[32] = "";
+	char buf[32] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -80,6 +80,14 @@ static unsigned long sysfs_hex(const char *bdf, const char *attr)
 		buf[0] = 0;
 	fclose(f);
 	return strtoul(buf, NULL, 16);
+}
+
+static unsigned long sysfs_hex(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", bdf, attr);
+	return path_hex(path);
 }
 
 static int iommu_group_of(const char *bdf)
@@ -310,17 +318,10 @@ static bool have_isolated_msi(void)
 
 static unsigned long ivhd0_hex(const char *attr)
 {
-	char path[PATH_MAX], buf[32] = "";
-	FILE *f;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/class/iommu/ivhd0/device/%s", attr);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strtoul(buf, NULL, 16);
+	return path_hex(path);
 }
 
 static bool have_qemu_amd_vi(void)
