@@ -135,7 +135,7 @@ struct iofd_ioasid {
 	struct iofd_ctx *ictx;
 	struct iofd_iopt iopt;
 	struct work_struct async_work;
-	struct mutex async_lock;
+	struct mutex async_lock;	/* one completion at a time, see above */
 };
 
 static inline struct iofd_ioasid *iofd_get_ioasid(struct iofd_ctx *ictx,
