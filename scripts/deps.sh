@@ -27,6 +27,7 @@ PKGS="
 bc
 bison
 busybox-static
+ccache
 cpio
 flex
 gcc

@@ -26,6 +26,30 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 # Test binaries, initramfs and logs of the last run
 OUT=${OUT:-$CACHE/out}
 
+# Every compiler call of the rig goes through ccache (Debian's
+# /usr/lib/ccache: gcc and the cross gcc under their own names, so no
+# make command line changes and no build is redone because of it). Paths
+# are hashed relative to $CACHE and the working directory is not hashed,
+# so a tree laid out as the rig's ($CACHE/series/linux-source-6.12 built
+# in $CACHE/series/build, as $KSRC in $CACHE/build) reuses its objects:
+# series-check compiles only what the series' steps change.
+if [ -d /usr/lib/ccache ] && [ -z "${IOASID_NO_CCACHE:-}" ]; then
+	case :$PATH: in
+	*:/usr/lib/ccache:*) ;;
+	*) PATH=/usr/lib/ccache:$PATH ;;
+	esac
+	export PATH CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$CACHE
+	export CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+	# ccache hands gcc the source as ../linux-source-6.12/<file>, which
+	# Kbuild's -fmacro-prefix-map=$(srctree)/= does not match: map it
+	# too, so that __FILE__ (WARN, BUG, dynamic debug) is drivers/... as
+	# in a build without ccache
+	case " ${KCPPFLAGS:-} " in
+	*" -fmacro-prefix-map=../linux-source-6.12/= "*) ;;
+	*) export KCPPFLAGS="${KCPPFLAGS:+$KCPPFLAGS }-fmacro-prefix-map=../linux-source-6.12/=" ;;
+	esac
+fi
+
 die()
 {
 	echo "$(basename "$0"): $*" >&2

@@ -21,16 +21,16 @@
 #
 # Prints a table patch -> applies / builds / checkpatch and the time of
 # each step; exits non-zero on any failure. Logs in $SERIES_DIR/logs/.
-# Builds run under nice -n 19 with -j${SERIES_JOBS:-2}, through ccache
-# (in $CACHE/ccache): a run compiles each distinct source once, so the
-# next run, which resets the worktree to the base and so rebuilds every
-# file the series touches and everything that includes one, mostly
-# takes the objects from the cache.
+# Builds run under nice -n 19 with -j${SERIES_JOBS:-2}, through the rig's
+# ccache (env.sh), which the rig's kernel fills first: the worktree and
+# build directory sit under $SERIES_DIR as $KSRC and $KOBJ sit under
+# $CACHE, so an object the series' final tree shares with the rig's
+# kernel, or with an earlier run, is not compiled again.
 set -uo pipefail
 . "$(dirname "$0")/env.sh"
 . "$TOP/scripts/series-lib.sh"
 
-CHECK=$SDIR/check
+CHECK=$SDIR/linux-source-6.12
 SKOBJ=${SERIES_KOBJ:-$SDIR/build}
 LOGS=$SDIR/logs
 SJOBS=${SERIES_JOBS:-2}
@@ -70,15 +70,11 @@ if [ -n "$pkgs" ]; then
 fi
 mkwork "$CHECK"
 
-# The worktree's path is hashed relative to $SDIR, so the cache also
-# serves a copy of this directory elsewhere
+# Compiles go through ccache as every build of the rig's (env.sh): the
+# worktree is laid out as $KSRC is, so what the rig's kernel compiled
+# serves the files no step of the series changes.
 KCC=()
-if command -v ccache > /dev/null; then
-	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$SDIR
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
-	ccache -z > /dev/null
-	KCC=(CC="ccache gcc")
-fi
+command -v ccache > /dev/null && [ -n "${CCACHE_DIR:-}" ] && ccache -z > /dev/null
 
 elapsed()
 {
@@ -280,7 +276,7 @@ else
 	echo "  b4 am: b4 not installed, skipped (apt-get install b4)"
 fi
 
-if [ ${#KCC[@]} -gt 0 ]; then
+if [ -n "${CCACHE_DIR:-}" ]; then
 	echo "  ccache: $(ccache --print-stats 2> /dev/null |
 		awk -F'\t' '$1 ~ /^(direct|preprocessed)_cache_hit$/ { h += $2 }
 			$1 == "cache_miss" { m = $2 }

@@ -36,7 +36,7 @@ base_repo()
 	fi
 	[ -f "$KTARBALL" ] || die "$KTARBALL missing: run 'make deps'"
 	echo "series: unpacking $KTARBALL into $BASE"
-	rm -rf "$BASE" "$WORK" "$SDIR/check" "$SDIR/base.tmp"
+	rm -rf "$BASE" "$WORK" "$SDIR/check" "$SDIR/linux-source-6.12" "$SDIR/base.tmp"
 	tmp=$SDIR/base.tmp
 	mkdir -p "$tmp"
 	tar -C "$tmp" -xf "$KTARBALL"
