@@ -13,6 +13,13 @@ KSRC ?= $(CACHE)/linux-source-6.12
 ifneq ($(filter check-debug,$(MAKECMDGOALS)),)
 override DEBUG := 1
 endif
+# make boot-loop boots the debug kernel unless DEBUG=0
+ifneq ($(filter boot-loop,$(MAKECMDGOALS)),)
+DEBUG ?= 1
+ifeq ($(DEBUG),0)
+override DEBUG :=
+endif
+endif
 ifeq ($(DEBUG),1)
 KOBJ ?= $(CACHE)/build-debug
 OUT ?= $(CACHE)/out-debug
@@ -36,7 +43,7 @@ KDIR ?= $(lastword $(sort $(filter-out %-rt-amd64 %-cloud-amd64, \
 	$(wildcard /usr/src/linux-headers-6.12.*-amd64))))
 
 .PHONY: help deps kernel selftests check check-debug run shell bench profile modules lint docs clean
-.PHONY: mutants check-arm64
+.PHONY: mutants check-arm64 boot-loop
 
 help:
 	@echo "make run        boot the guest and run the demo (installs what it needs)"
@@ -45,6 +52,8 @@ help:
 	@echo "make check-debug the same on the debug kernel (KASAN, kmemleak, UBSAN,"
 	@echo "                lockdep); DEBUG=1 does that for any target"
 	@echo "make check-arm64 an arm64 kernel, cross-built, on QEMU's SMMUv3"
+	@echo "make boot-loop  boot each profile of the debug kernel N=10 times, refuse"
+	@echo "                any report (DEBUG=0: the normal kernel)"
 	@echo "make shell      a shell in the guest"
 	@echo "make bench      compare type1, iommufd and /dev/ioasid (one boot)"
 	@echo "make profile    perf profiles of the slow ioasid bench cases (one boot)"
@@ -86,6 +95,11 @@ check-arm64:
 
 run: selftests
 	scripts/vm.sh run
+
+# N boots of each profile, to /init and off; no tests (README.md, "The
+# debug kernel")
+boot-loop: selftests
+	scripts/boot-loop.sh
 
 shell: selftests
 	scripts/vm.sh shell

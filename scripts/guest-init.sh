@@ -6,6 +6,7 @@
 #   RIG_MODE=check  run RIG_TESTS, report on RIG_TAP, power off
 #   RIG_MODE=run    run RIG_RUN (the demo), report on RIG_TAP, power off
 #   RIG_MODE=shell  a shell on the console; exit to power off
+#   RIG_MODE=boot   say "booted" on RIG_TAP and power off (boot-loop.sh)
 # and RIG_KMEMLEAK=1 (the debug kernel) has check mode look for leaks
 # after the tests.
 # The kernel console is /dev/ttyS0 (arm64: ttyAMA0) and RIG_TAP is
@@ -119,6 +120,9 @@ run)
 		ioasid-vmm -d $edu
 		echo "# rig: ioasid-vmm exited with $?"
 	fi
+	;;
+boot)
+	echo "# rig: booted, kernel $(uname -r)" > "${RIG_TAP:-/dev/ttyS1}"
 	;;
 shell)
 	echo "rig: tests in /tests, samples in /samples; exit to power off"
