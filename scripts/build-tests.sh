@@ -10,7 +10,13 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 HDR=$KOBJ/usr/include
-[ -f "$HDR/linux/ioasid_fd.h" ] || die "no $HDR/linux/ioasid_fd.h: run 'make kernel'"
+# IOMMUFD_ONLY=1: only the kernel's iommufd suite (below), for a kernel
+# without /dev/ioasid (series-check runs it on the unpatched base)
+if [ "${IOMMUFD_ONLY:-}" = 1 ]; then
+	[ -f "$HDR/linux/iommufd.h" ] || die "no $HDR/linux/iommufd.h: make headers"
+else
+	[ -f "$HDR/linux/ioasid_fd.h" ] || die "no $HDR/linux/ioasid_fd.h: run 'make kernel'"
+fi
 
 mkdir -p "$OUT/selftests" "$OUT/samples"
 URING_CFLAGS=''
@@ -22,6 +28,20 @@ if [ "${ARCH:-}" = arm64 ]; then
 	URING_CFLAGS="-isystem $URING/include"
 	URING_LDFLAGS="-L$URING/lib/aarch64-linux-gnu"
 fi
+# The kernel's own iommufd selftests (tools/testing/selftests/iommu),
+# from the same tree (IOMMUFD_SRC, for series-check's base), run by
+# check.sh in the noiommu boot: their Makefile and lib.mk as they are,
+# the kernel's headers, and the names of newer uAPI their helpers use
+# (scripts/iommufd-compat.h). x86 only: the rig's arm64 kernel has no
+# CONFIG_IOMMUFD_TEST.
+if [ "${ARCH:-}" != arm64 ]; then
+	make -s -C "${IOMMUFD_SRC:-$KSRC}/tools/testing/selftests/iommu" \
+		OUTPUT="$OUT/selftests" KHDR_INCLUDES="-isystem $HDR" \
+		USERCFLAGS="-include $TOP/scripts/iommufd-compat.h" \
+		USERLDFLAGS="-static"
+fi
+[ "${IOMMUFD_ONLY:-}" = 1 ] && exit 0
+
 # The selftest directory is linked into the kernel tree by kernel.sh, so
 # that it builds with the kernel's own lib.mk and kselftest_harness.h.
 make -s -C "$KSRC/tools/testing/selftests/ioasid_fd" \

@@ -52,6 +52,9 @@ phase selftests "$TOP/scripts/build-tests.sh" || die "selftest build failed"
 # edu suites again behind AMD-Vi, and of the fuzzer its VFIO fixture.
 # smmuv3, arm64's only boot (make check-arm64), runs every program.
 DEVICE_TESTS="rig vfio_unsafe"
+# The kernel's own iommufd selftests run in the noiommu boot: see
+# scripts/iommufd-suite.sh for why there and what is left out.
+. "$TOP/scripts/iommufd-suite.sh"
 AMD_TESTS="ioasid_fd_fuzz:fuzz_vfio rig vfio_events vfio_ioasid vfio_sample"
 AMD_TESTS="$AMD_TESTS vfio_stress vfio_unsafe"
 
@@ -62,6 +65,9 @@ boot_all()
 	for p in $PROFILES; do
 		if [ -z "${T:-}" ] && [ "$p" = amd ]; then
 			T="$AMD_TESTS" "$TOP/scripts/vm.sh" check "$p" || rc=1
+		elif [ -z "${T:-}" ] && [ "$p" = noiommu ]; then
+			T="$DEVICE_TESTS $IOMMUFD_TESTS" RIG_HUGEPAGES=$IOMMUFD_HUGEPAGES \
+				"$TOP/scripts/vm.sh" check "$p" || rc=1
 		elif [ -z "${T:-}" ] && [ "$p" != default ] &&
 		     [ "$p" != smmuv3 ]; then
 			T="$DEVICE_TESTS" "$TOP/scripts/vm.sh" check "$p" || rc=1

@@ -23,10 +23,10 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages
-# A few 2MiB pages for the tests that map huge pages
-echo 16 > /proc/sys/vm/nr_hugepages
-
 . /rig.conf
+
+# A few 2MiB pages for the tests that map huge pages (RIG_HUGEPAGES)
+echo "${RIG_HUGEPAGES:-16}" > /proc/sys/vm/nr_hugepages
 
 # A marker in the kernel log for each test, so that a splat can be traced
 # to the test that caused it.
@@ -44,6 +44,12 @@ run_tests()
 		prog=${t%%:*}
 		args=$RIG_ARGS
 		[ "$prog" = "$t" ] || args="-f ${t#*:} $RIG_ARGS"
+		# RIG_ARGS_<prog>: this program's own (scripts/vm.sh), first:
+		# the harness stops at the first filter that matches
+		case $prog in
+		*[!A-Za-z0-9_]*) ;;
+		*) eval "args=\"\${RIG_ARGS_$prog:-} \$args\"" ;;
+		esac
 		kmsg "begin $t"
 		echo "# rig: begin $t"
 		(cd /tests && timeout "$RIG_TEST_TIMEOUT" ./$prog $args)

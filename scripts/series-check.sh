@@ -14,6 +14,8 @@
 #    regenerated whenever a patch touches a Kconfig file; then compile
 #    every object of ours present in the tree with W=1, linked or not
 #    yet (see series/series.txt), and refuse any warning;
+#  - on the base, the kernel's own iommufd selftests, booted as make
+#    check boots ours for them (scripts/iommufd-suite.sh);
 #  - checkpatch.pl --strict on every patch;
 #  - on the final tree: coccicheck MODE=report on our folders, the
 #    options of our fragments all in .config, and b4 am on the mbox if
@@ -166,6 +168,27 @@ configure > "$LOGS/00-config.log" 2>&1 || die "cannot configure: $LOGS/00-config
 if build "$LOGS/00-build.log"; then b=ok; else b=FAIL; rc=1; fi
 row 0 "(base) $(git -C "$CHECK" log -1 --format=%s)" - "$b" - "$(elapsed "$t")"
 echo "${rows[-1]}"
+
+# The kernel's own iommufd selftests on the unpatched base, booted as
+# make check boots our kernel for them (scripts/iommufd-suite.sh): what
+# passes there must pass on ours, and make check requires all of it.
+. "$TOP/scripts/iommufd-suite.sh"
+t=$(date +%s)
+base_iommufd=FAIL
+if [ "$b" = ok ] &&
+   make -s -C "$CHECK" O="$SKOBJ" headers > "$LOGS/00-iommufd.log" 2>&1 &&
+   KOBJ=$SKOBJ OUT=$SDIR/out-base IOMMUFD_ONLY=1 IOMMUFD_SRC=$CHECK \
+	"$TOP/scripts/build-tests.sh" >> "$LOGS/00-iommufd.log" 2>&1 &&
+   KOBJ=$SKOBJ OUT=$SDIR/out-base T="$IOMMUFD_TESTS" \
+	RIG_HUGEPAGES=$IOMMUFD_HUGEPAGES "$TOP/scripts/vm.sh" check noiommu \
+	>> "$LOGS/00-iommufd.log" 2>&1; then
+	base_iommufd=ok
+else
+	rc=1
+fi
+echo "series-check: iommufd's selftests on the base: $base_iommufd," \
+	"$(grep -Eo '[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' \
+		"$SDIR/out-base/run-noiommu/summary" 2> /dev/null || echo "no summary") ($(elapsed "$t"))"
 
 failed_am=
 for p in "${pfiles[@]}"; do

@@ -12,7 +12,9 @@
 #
 # Profiles are the ways the tests need the guest booted; see profile().
 # Environment: T (test programs to run, default all), ARGS (passed to
-# each), RIG_TIMEOUT (whole boot, seconds), RIG_TEST_TIMEOUT (per program).
+# each), RIG_ARGS_<prog> (passed to <prog> only), RIG_TIMEOUT (whole
+# boot, seconds), RIG_TEST_TIMEOUT (per program), RIG_HUGEPAGES (2 MiB
+# pages the guest reserves, default 16).
 # A word PROG:FIXTURE in T runs only that fixture of PROG (-f FIXTURE).
 # For scripts/bench.sh: RIG_RUN (the program run mode runs), RIG_MEM (guest
 # RAM, default 2G), RIG_QEMU_ARGS (more QEMU options, split at spaces);
@@ -154,12 +156,15 @@ initramfs()
 	"$KOBJ/usr/gen_init_cpio" "$spec" > "$RUN/initramfs.cpio"
 }
 
-# Every test program the selftests Makefile built, unless T= names some
+# Every test program the selftests Makefile built, unless T= names some.
+# The kernel's own iommufd suite (iommufd*) runs only where check.sh names
+# it: in a boot without a hardware IOMMU (see there).
 all_tests()
 {
 	local f
 
 	for f in "$TESTS_DIR"/*; do
+		case $(basename "$f") in iommufd*) continue ;; esac
 		[ -f "$f" ] && [ -x "$f" ] && basename "$f"
 	done | sort | tr '\n' ' '
 }
@@ -175,6 +180,11 @@ profile "$PROFILE"
 	echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
 	echo "RIG_RUN='${RIG_RUN:-/samples/ioasid-demo}'"
 	[ -z "$DEBUG" ] || echo "RIG_KMEMLEAK=1"
+	echo "RIG_HUGEPAGES=${RIG_HUGEPAGES:-16}"
+	# RIG_ARGS_<prog>: more arguments for that program only
+	for var in ${!RIG_ARGS_@}; do
+		printf "%s='%s'\n" "$var" "${!var//\'/\'\\\'\'}"
+	done
 } > "$RUN/rig.conf"
 initramfs
 
