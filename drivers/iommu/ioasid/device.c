@@ -209,7 +209,7 @@ void iofd_ctx_groups_destroy(struct iofd_ctx *ictx)
  *
  * Return: the label of its last attach, 0 if it has none or is not bound.
  */
-u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev)
+static u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev)
 {
 	struct iofd_device *idev;
 	u64 label = 0;
@@ -263,7 +263,9 @@ static int iofd_domain_fault(struct iommu_domain *domain, struct device *dev,
 	rcu_read_lock();
 	src = xa_load(&iofd_fault_srcs, (unsigned long)token);
 	if (src)
-		iofd_report_fault(src->ictx, src->ioasid, dev, iova, flags);
+		iofd_report_fault(src->ictx, src->ioasid,
+				  dev ? iofd_device_label_rcu(src->ictx, dev) : 0,
+				  iova, flags);
 	rcu_read_unlock();
 	return -EOPNOTSUPP;
 }

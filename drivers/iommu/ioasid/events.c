@@ -235,7 +235,8 @@ void iofd_report_inval(struct iofd_ctx *ictx, u32 ioasid, u64 label,
  * iofd_report_fault - report a DMA fault
  * @ictx: the context
  * @ioasid: the IOASID the device is attached to, 0 if none
- * @dev: the faulting device, NULL if the IOMMU could not tell
+ * @label: the faulting device's label, 0 if it has none or the IOMMU
+ *	could not tell which device it was
  * @iova: the faulting IOVA
  * @flags: the IOMMU_FAULT_* flags of report_iommu_fault()
  *
@@ -244,7 +245,7 @@ void iofd_report_inval(struct iofd_ctx *ictx, u32 ioasid, u64 label,
  * domains, which holds the RCU read lock that keeps @ictx: never sleeps,
  * never allocates, takes only raw spinlocks.
  */
-void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, struct device *dev,
+void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, u64 label,
 		       unsigned long iova, int flags)
 {
 	struct ioasid_event event;
@@ -254,7 +255,7 @@ void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, struct device *dev,
 	memset(&event, 0, sizeof(event));
 	event.type = IOASID_EVENT_FAULT;
 	event.ioasid = ioasid;
-	event.label = dev ? iofd_device_label_rcu(ictx, dev) : 0;
+	event.label = label;
 	event.fault.iova = iova;
 	event.fault.access = (flags & IOMMU_FAULT_WRITE) ? IOASID_FAULT_WRITE :
 							   IOASID_FAULT_READ;

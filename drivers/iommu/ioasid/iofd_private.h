@@ -162,7 +162,7 @@ void iofd_eventq_destroy(struct iofd_object *obj);
 void iofd_report_event(struct iofd_ctx *ictx, const struct ioasid_event *event);
 void iofd_report_inval(struct iofd_ctx *ictx, u32 ioasid, u64 label,
 		       u64 iova, u64 last, u32 cause, u64 cookie);
-void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, struct device *dev,
+void iofd_report_fault(struct iofd_ctx *ictx, u32 ioasid, u64 label,
 		       unsigned long iova, int flags);
 
 /* device.c; the rest of its API is in <linux/ioasid_fd.h> */
@@ -170,7 +170,6 @@ void iofd_ctx_groups_init(struct iofd_ctx *ictx);
 void iofd_ctx_groups_destroy(struct iofd_ctx *ictx);
 struct iofd_device *__iofd_device_bind(struct iofd_ctx *ictx,
 				       struct device *dev, bool mock);
-u64 iofd_device_label_rcu(struct iofd_ctx *ictx, struct device *dev);
 int iofd_device_info_ioctl(struct iofd_ucmd *ucmd);
 
 /*
