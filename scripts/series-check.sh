@@ -4,16 +4,18 @@
 # make series-check: test the series make series wrote, as a maintainer
 # would receive it.
 #
-#  - git am each patch, in order, onto a fresh worktree of the base
-#    ($SERIES_DIR/check: reset to the base and cleaned, so only the files
-#    the patches touch get new mtimes and the build stays incremental);
-#  - build the kernel after every patch (and once on the base), in its
-#    own O= directory ($SERIES_DIR/build) with the rig's configuration:
-#    tinyconfig + kvm_guest.config + scripts/rig.config +
+#  - git am --whitespace=error each patch, in order, onto a fresh
+#    worktree of the base ($SERIES_DIR/linux-source-6.12: reset to the
+#    base and cleaned, so only the files the patches touch get new mtimes
+#    and the build stays incremental);
+#  - build and link the kernel after every patch (and once on the base),
+#    in its own O= directory ($SERIES_DIR/build) with the rig's
+#    configuration: tinyconfig + kvm_guest.config + scripts/rig.config +
 #    tools/testing/selftests/ioasid_fd/config, as scripts/kernel.sh does,
-#    regenerated whenever a patch touches a Kconfig file; then compile
-#    every object of ours present in the tree with W=1, linked or not
-#    yet (see series/series.txt), and refuse any warning;
+#    regenerated whenever a patch touches a Kconfig file; check that
+#    every object of ours in the tree is linked into vmlinux (no define
+#    is forced: CONFIG_IOASID_FD=y from the first patch on), compile
+#    them again with W=1, and refuse any warning;
 #  - on the base, the kernel's own iommufd selftests, booted as make
 #    check boots ours for them (scripts/iommufd-suite.sh);
 #  - checkpatch.pl --strict on every patch;
@@ -106,10 +108,13 @@ our_objects()
 	done
 }
 
-# build <log>: the kernel, then our objects with W=1; 0 if all clean
+# build <log>: the kernel, then our objects with W=1; 0 if all clean.
+# No define is forced: from the first patch on, CONFIG_IOASID_FD is set
+# by the configuration, and every object of ours present is built and
+# linked as in the final tree.
 build()
 {
-	local log=$1 objs defs
+	local log=$1 objs members o
 
 	if ! "${NICE[@]}" make -s -C "$CHECK" O="$SKOBJ" -j"$SJOBS" "${KCC[@]}" \
 			bzImage modules > "$log" 2>&1; then
@@ -117,15 +122,22 @@ build()
 	fi
 	mapfile -t objs < <(our_objects)
 	[ ${#objs[@]} -eq 0 ] && return 0
-	# Before the hook-up patch nothing sets CONFIG_IOASID_FD, and
-	# <linux/ioasid_fd.h> would give the stubs a kernel without the core
-	# gets: compile the core as the hook-up will configure it.
-	defs=()
-	grep -q '^CONFIG_IOASID_FD=' "$SKOBJ/.config" ||
-		defs=(KCFLAGS=-DCONFIG_IOASID_FD=1)
-	echo "== W=1 ${defs[*]} ${objs[*]}" >> "$log"
+	if ! grep -q '^CONFIG_IOASID_FD=y' "$SKOBJ/.config"; then
+		echo "== our files are in the tree but CONFIG_IOASID_FD is not set" >> "$log"
+		return 1
+	fi
+	# Every object of ours in the tree is linked into vmlinux
+	# (relative paths: ar prints a thin archive's members as it was named)
+	members=$(cd "$SKOBJ" && ar t vmlinux.a 2> /dev/null)
+	for o in "${objs[@]}"; do
+		if ! grep -qxF "$o" <<< "$members"; then
+			echo "== $o is not linked into vmlinux" >> "$log"
+			return 1
+		fi
+	done
+	echo "== W=1 ${objs[*]}" >> "$log"
 	if ! "${NICE[@]}" make -C "$CHECK" O="$SKOBJ" -j"$SJOBS" "${KCC[@]}" W=1 \
-			"${defs[@]}" "${objs[@]}" >> "$log" 2>&1; then
+			"${objs[@]}" >> "$log" 2>&1; then
 		return 1
 	fi
 	! grep -qE '(warning|error):' "$log"
@@ -203,7 +215,7 @@ for p in "${pfiles[@]}"; do
 		echo "${rows[-1]}"
 		continue
 	fi
-	if git -C "$CHECK" am -q "$p" > "$LOGS/$(printf %02d "$n")-am.log" 2>&1; then
+	if git -C "$CHECK" am -q --whitespace=error "$p" > "$LOGS/$(printf %02d "$n")-am.log" 2>&1; then
 		a=ok
 	else
 		a=FAIL

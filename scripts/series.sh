@@ -36,7 +36,7 @@ awk -v dir="$SDIR/split" '
 		next
 	}
 	n == 0 { next }
-	!inbody && /^(files|objs|kconfig):/ {
+	!inbody && /^(files|objs|kconfig|grows):/ {
 		key = $1; sub(/:$/, "", key)
 		val = $0; sub(/^[a-z]+:[ \t]*/, "", val)
 		print val >> (f "." key)
@@ -56,6 +56,39 @@ export GIT_AUTHOR_EMAIL=${ident%>} GIT_COMMITTER_EMAIL=${ident%>}
 date=$(git -C "$TOP" log -1 --format=%cI 2>/dev/null || date -R)
 export GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date
 signoff="Signed-off-by: $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>"
+
+# Files that grow between patches. A "grows:" diff turns a file as the
+# series has it so far into what its patch needs (main.c's ioctl table
+# gains each layer's ioctls in that layer's patch). The version a
+# "files:" stanza adds is the repository's with every diff of the later
+# patches taken back, newest first: $SDIR/stage holds those versions.
+STAGE=$SDIR/stage
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+grows=()
+for g in "$SDIR"/split/*.grows; do
+	[ -f "$g" ] || continue
+	for d in $(cat "$g"); do
+		[ -f "$TOP/$d" ] || die "series.txt: no $d"
+		grows+=("$d")
+	done
+done
+diff_files()
+{
+	sed -n 's|^+++ b/\([^\t ]*\).*|\1|p' "$1"
+}
+for d in ${grows[@]+"${grows[@]}"}; do
+	for f in $(diff_files "$TOP/$d"); do
+		[ -f "$STAGE/$f" ] && continue
+		mkdir -p "$(dirname "$STAGE/$f")"
+		cp "$TOP/$f" "$STAGE/$f"
+	done
+done
+for ((i = ${#grows[@]} - 1; i >= 0; i--)); do
+	patch -d "$STAGE" -p1 -R -s --fuzz=0 --no-backup-if-mismatch \
+		< "$TOP/${grows[$i]}" > /dev/null ||
+		die "${grows[$i]} cannot be taken back from the repository's files: refresh it"
+done
 
 objs=()
 kopts=()
@@ -99,8 +132,18 @@ for head in "$SDIR"/split/*.head; do
 			   done); do
 			[ -f "$TOP/$f" ] || die "series.txt: no $f"
 			mkdir -p "$(dirname "$WORK/$f")"
-			cp "$TOP/$f" "$WORK/$f"
+			if [ -f "$STAGE/$f" ]; then
+				cp "$STAGE/$f" "$WORK/$f"
+			else
+				cp "$TOP/$f" "$WORK/$f"
+			fi
 			git -C "$WORK" add -f "$f"
+		done
+	fi
+	if [ -f "$p.grows" ]; then
+		for d in $(cat "$p.grows"); do
+			git -C "$WORK" apply --index "$TOP/$d" ||
+				die "$d does not apply at: $h"
 		done
 	fi
 	if [ -f "$p.objs" ]; then
